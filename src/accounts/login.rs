@@ -1,0 +1,90 @@
+//! Signing in: password verification, the failure counter and lock-out.
+
+use crate::domain::{AuthStatus, PlainPassword};
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::store::{audit, users, users::UserRow};
+
+/// Why a sign-in did not succeed. Only `BadCredentials` is possible before the password
+/// has been verified, so the other variants never reveal anything to someone who does not
+/// know the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginRefusal {
+    BadCredentials,
+    Disabled,
+    Locked,
+    PasswordReset,
+}
+
+impl LoginRefusal {
+    pub fn message(self) -> &'static str {
+        match self {
+            // OroPlatform's one generic message for every credential failure.
+            Self::BadCredentials => "Your login was unsuccessful",
+            Self::Disabled => "Your account is disabled. Please contact your administrator.",
+            Self::Locked => {
+                "Your account is locked after too many failed login attempts. \
+                 Please contact your administrator to activate it."
+            }
+            Self::PasswordReset => {
+                "Your password was reset. Please use the link in the email we sent you \
+                 to set a new password."
+            }
+        }
+    }
+}
+
+pub async fn login(
+    state: &AppState,
+    login: &str,
+    password: &PlainPassword,
+    ip: Option<&str>,
+) -> AppResult<Result<UserRow, LoginRefusal>> {
+    let key = login.trim().to_lowercase();
+    let user = if key.is_empty() {
+        None
+    } else {
+        users::find_by_login(&state.db, &key).await?
+    };
+    // Always one argon2 verification, real or dummy, so timing does not tell whether the
+    // user exists.
+    let ok = state
+        .hashing
+        .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+        .await?;
+    let now = state.clock.now();
+    let Some(user) = user else {
+        return Ok(Err(LoginRefusal::BadCredentials));
+    };
+    if !ok {
+        let lock_at = i32::try_from(state.settings.security.max_failed_login_attempts).unwrap_or(i32::MAX);
+        let after = users::record_failed_login(&state.db, user.id, lock_at, now).await?;
+        let locked_now = matches!(&after, Some((_, s)) if s == "locked") && user.auth_status == "active";
+        audit::record_alone(
+            &state.db,
+            &audit::Entry {
+                actor_id: None,
+                actor_name: None,
+                action: if locked_now { "user.locked" } else { "login.failed" },
+                target_type: "user",
+                target_id: Some(user.id),
+                target_label: Some(&user.username),
+                details: after.map(|(n, _)| format!("{{\"failed_login_count\":{n}}}")).as_deref(),
+                ip,
+                at: now,
+            },
+        )
+        .await?;
+        return Ok(Err(LoginRefusal::BadCredentials));
+    }
+    if !user.enabled {
+        return Ok(Err(LoginRefusal::Disabled));
+    }
+    match AuthStatus::parse(&user.auth_status) {
+        Some(AuthStatus::Active) => {}
+        Some(AuthStatus::Locked) => return Ok(Err(LoginRefusal::Locked)),
+        Some(AuthStatus::PasswordReset) | None => return Ok(Err(LoginRefusal::PasswordReset)),
+    }
+    users::record_login(&state.db, user.id, now).await?;
+    Ok(Ok(user))
+}

@@ -1,0 +1,31 @@
+//! Types parsed once at the edge: after `Username::parse` or `Email::parse` the rules
+//! never see a raw string again.
+
+pub mod password;
+mod status;
+mod user;
+
+pub use password::{PasswordPolicy, PlainPassword};
+pub use status::AuthStatus;
+pub use user::{Email, PersonName, Username};
+
+/// A validation failure tied to one input field, so forms can show it beside the field
+/// and the API can point at it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+pub type UserId = i64;
+pub type OrganizationId = i64;

@@ -1,0 +1,93 @@
+//! Builds the application from settings: database, migrations, sessions, router; binds
+//! the listener. Used by `main` and by the tests, which bind port 0.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::accounts::bootstrap::{self, BootstrapAdmin, Created};
+use crate::accounts::hashing::Hashing;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::state::AppState;
+use crate::store::sessions::Sessions;
+use crate::store::Db;
+use crate::web;
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    sessions: Sessions,
+    /// What the bootstrap did, for `main` to announce.
+    pub bootstrap: Option<Created>,
+}
+
+/// Connects and migrates; shared by `serve`, `migrate` and `user create`.
+pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
+    let db = Db::connect(&settings.database.url, settings.database.max_connections).await?;
+    db.migrate().await?;
+    Ok(AppState {
+        db,
+        settings: Arc::new(settings),
+        clock: Clock::default(),
+        hashing: Hashing::new()?,
+    })
+}
+
+impl Application {
+    pub async fn build(settings: Settings, admin: &BootstrapAdmin) -> anyhow::Result<Self> {
+        let listen = settings.server.listen;
+        let state = open_state(settings).await?;
+        let sessions = Sessions::new(&state.db).await?;
+        let bootstrap = bootstrap::ensure_admin(&state, admin)
+            .await
+            .map_err(|e| anyhow::anyhow!("could not create the first administrator: {}", e.describe()))?;
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {listen} (`server.listen`): {e}"))?;
+        Ok(Self {
+            listener,
+            state,
+            sessions,
+            bootstrap,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let cleanup = {
+            let sessions = self.sessions.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(300));
+                loop {
+                    tick.tick().await;
+                    if let Err(e) = sessions.delete_expired().await {
+                        tracing::warn!(error = %e, "could not delete expired sessions");
+                    }
+                }
+            })
+        };
+        let app = web::router(self.state.clone(), self.sessions);
+        let result = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        cleanup.abort();
+        self.state.db.close().await;
+        Ok(result?)
+    }
+}

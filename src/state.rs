@@ -1,0 +1,15 @@
+use std::sync::Arc;
+
+use crate::accounts::hashing::Hashing;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::store::Db;
+
+/// Everything a request handler or worker needs, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub clock: Clock,
+    pub hashing: Hashing,
+}

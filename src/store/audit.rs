@@ -1,0 +1,61 @@
+//! The audit log: who did what to whom, from where, when.
+
+use super::{on_db, on_tx, Db, StoreResult, Tx};
+
+pub struct Entry<'a> {
+    pub actor_id: Option<i64>,
+    pub actor_name: Option<&'a str>,
+    pub action: &'a str,
+    pub target_type: &'a str,
+    pub target_id: Option<i64>,
+    pub target_label: Option<&'a str>,
+    pub details: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EntryRow {
+    pub actor_name: Option<String>,
+    pub action: String,
+    pub details: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: i64,
+}
+
+const INSERT: &str = "INSERT INTO audit_log (actor_id, actor_name, action, target_type, target_id, \
+    target_label, details, ip, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+pub async fn record(tx: &mut Tx, e: &Entry<'_>) -> StoreResult<()> {
+    on_tx!(tx, c => sqlx::query(INSERT)
+        .bind(e.actor_id)
+        .bind(e.actor_name)
+        .bind(e.action)
+        .bind(e.target_type)
+        .bind(e.target_id)
+        .bind(e.target_label)
+        .bind(e.details)
+        .bind(e.ip)
+        .bind(e.at)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+/// For events that change nothing else (a failed sign-in).
+pub async fn record_alone(db: &Db, e: &Entry<'_>) -> StoreResult<()> {
+    let mut tx = db.begin().await?;
+    record(&mut tx, e).await?;
+    tx.commit().await
+}
+
+pub async fn recent_for(db: &Db, target_type: &str, target_id: i64, limit: i64) -> StoreResult<Vec<EntryRow>> {
+    const SQL: &str = "SELECT actor_name, action, details, ip, created_at FROM audit_log \
+        WHERE target_type = $1 AND target_id = $2 ORDER BY id DESC LIMIT $3";
+    on_db!(db, p => sqlx::query_as::<_, EntryRow>(SQL)
+        .bind(target_type)
+        .bind(target_id)
+        .bind(limit)
+        .fetch_all(p)
+        .await)
+}

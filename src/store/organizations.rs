@@ -1,0 +1,12 @@
+//! The `organizations` table.
+
+use super::{on_db, Db, StoreResult};
+use crate::domain::OrganizationId;
+
+/// The organization the first migration creates.
+pub const DEFAULT_ORGANIZATION_ID: OrganizationId = 1;
+
+pub async fn find_by_name(db: &Db, name_key: &str) -> StoreResult<Option<OrganizationId>> {
+    const SQL: &str = "SELECT id FROM organizations WHERE name_key = $1";
+    on_db!(db, p => sqlx::query_scalar(SQL).bind(name_key).fetch_optional(p).await)
+}

@@ -1,0 +1,98 @@
+//! HTTP only: routes, extractors, and how errors look. No rules and no SQL here.
+
+pub mod csrf;
+pub mod errors;
+pub mod pages;
+pub mod session;
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::sessions::Sessions;
+
+pub const SESSION_COOKIE: &str = "gatehouse_session";
+
+pub fn router(state: AppState, sessions: Sessions) -> Router {
+    let idle = i64::try_from(state.settings.security.session_idle_timeout).unwrap_or(i64::MAX);
+    // Lax, not Strict: a click on the link in a reset or export email must arrive with the
+    // session. Secure whenever the public URL is https.
+    let session_layer = SessionManagerLayer::new(sessions)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.settings.cookies_secure())
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(idle)));
+
+    let admin = Router::new()
+        .route("/", get(|| async { Redirect::to("/admin/user") }))
+        .route("/user", get(pages::users::grid))
+        .route("/user/", get(pages::users::grid))
+        .route("/user/view/{id}", get(pages::user_page::view))
+        .route("/user/profile/view", get(pages::user_page::profile))
+        .route("/user/login", get(pages::login::form).post(pages::login::submit))
+        .route("/user/logout", post(pages::login::logout));
+
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/admin/user") }))
+        .nest("/admin", admin)
+        .route("/static/app.css", get(stylesheet))
+        .route("/static/app.js", get(script))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .fallback(|| async { AppError::NotFound })
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
+        .layer(session_layer)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .with_state(state)
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}
+
+// The stylesheet and script are compiled into the binary, so it serves them from any
+// working directory and nothing is loaded from another host.
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/app.css"),
+    )
+}
+
+async fn script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/app.js"),
+    )
+}

@@ -1,0 +1,83 @@
+//! A user's page (`/admin/user/view/{id}`) and "My User" (`/admin/user/profile/view`).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+
+use super::UserView;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::{audit, users, users::UserRow};
+use crate::web::session::{Admin, CurrentUser, PageCtx};
+
+pub struct HistoryEntry {
+    pub when: String,
+    pub actor: String,
+    pub action: String,
+    pub ip: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "users/view.html")]
+pub struct UserPage {
+    pub ctx: PageCtx,
+    pub user: UserView,
+    pub roles: String,
+    pub is_self: bool,
+    pub viewer_is_admin: bool,
+    pub history: Vec<HistoryEntry>,
+}
+
+pub async fn view(
+    Admin(admin): Admin,
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> AppResult<UserPage> {
+    let user = users::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    render(&state, ctx, user, &admin).await
+}
+
+pub async fn profile(
+    CurrentUser(me): CurrentUser,
+    ctx: PageCtx,
+    State(state): State<AppState>,
+) -> AppResult<UserPage> {
+    render(&state, ctx, me.clone(), &me).await
+}
+
+async fn render(state: &AppState, ctx: PageCtx, user: UserRow, viewer: &UserRow) -> AppResult<UserPage> {
+    let orgs: Vec<String> = users::organization_names(&state.db, &[user.id])
+        .await?
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect();
+    let roles = users::role_labels(&state.db, user.id).await?.join(", ");
+    let history = audit::recent_for(&state.db, "user", user.id, 20)
+        .await?
+        .into_iter()
+        .map(|e| HistoryEntry {
+            when: crate::clock::display(e.created_at),
+            actor: e.actor_name.unwrap_or_else(|| "-".into()),
+            action: describe_action(&e.action),
+            ip: e.ip.unwrap_or_default(),
+        })
+        .collect();
+    Ok(UserPage {
+        ctx,
+        is_self: user.id == viewer.id,
+        viewer_is_admin: viewer.is_admin,
+        user: UserView::new(&user, &orgs),
+        roles,
+        history,
+    })
+}
+
+fn describe_action(action: &str) -> String {
+    match action {
+        "user.created" => "User created".into(),
+        "login.failed" => "Failed login attempt".into(),
+        "user.locked" => "Locked after too many failed login attempts".into(),
+        other => other.to_owned(),
+    }
+}

@@ -1,0 +1,241 @@
+//! What the session carries (identity, CSRF token, flash messages) and the extractors that
+//! read it. `CurrentUser` reloads the user on every request, so disabling, locking or a
+//! password change ends live sessions at once (through `session_epoch`).
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::Method;
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use crate::domain::AuthStatus;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::users::{self, UserRow};
+
+const UID: &str = "uid";
+const EPOCH: &str = "epoch";
+const CSRF: &str = "_csrf";
+const FLASH: &str = "_flash";
+
+pub const LOGIN_PATH: &str = "/admin/user/login";
+
+fn internal<E: Into<anyhow::Error>>(e: E) -> AppError {
+    AppError::Internal(e.into())
+}
+
+/// The CSRF token of this session, created on first use.
+pub async fn csrf_token(session: &Session) -> Result<String, AppError> {
+    if let Some(t) = session.get::<String>(CSRF).await.map_err(internal)? {
+        return Ok(t);
+    }
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    session.insert(CSRF, &token).await.map_err(internal)?;
+    Ok(token)
+}
+
+pub async fn stored_csrf_token(session: &Session) -> Option<String> {
+    session.get::<String>(CSRF).await.ok().flatten()
+}
+
+/// Starts an authenticated session: a new session id (so a planted id is worthless), a new
+/// CSRF token, and the user's current epoch.
+pub async fn sign_in(session: &Session, user: &UserRow) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(internal)?;
+    session.remove_value(CSRF).await.map_err(internal)?;
+    session.insert(UID, user.id).await.map_err(internal)?;
+    session.insert(EPOCH, user.session_epoch).await.map_err(internal)?;
+    Ok(())
+}
+
+pub async fn sign_out(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(internal)
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Flash {
+    pub kind: FlashKind,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FlashKind {
+    Success,
+    Error,
+    Info,
+}
+
+impl FlashKind {
+    pub fn css(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Error => "error",
+            Self::Info => "info",
+        }
+    }
+}
+
+pub async fn flash(session: &Session, kind: FlashKind, text: impl Into<String>) -> Result<(), AppError> {
+    let mut list: Vec<Flash> = session.get(FLASH).await.map_err(internal)?.unwrap_or_default();
+    list.push(Flash {
+        kind,
+        text: text.into(),
+    });
+    session.insert(FLASH, list).await.map_err(internal)
+}
+
+async fn take_flashes(session: &Session) -> Result<Vec<Flash>, AppError> {
+    Ok(session.remove::<Vec<Flash>>(FLASH).await.map_err(internal)?.unwrap_or_default())
+}
+
+/// The signed-in user, reloaded for this request.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub UserRow);
+
+impl<S> FromRequestParts<S> for CurrentUser
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(u) = parts.extensions.get::<CurrentUser>() {
+            return Ok(u.clone());
+        }
+        let state = AppState::from_ref(state);
+        let session = Session::from_request_parts(parts, &state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match load_user(&state, &session).await.map_err(IntoResponse::into_response)? {
+            Some(user) => {
+                let cu = CurrentUser(user);
+                parts.extensions.insert(cu.clone());
+                Ok(cu)
+            }
+            None => Err(login_redirect(parts)),
+        }
+    }
+}
+
+/// The user of this session if it is still allowed in; otherwise the session's identity is
+/// dropped (the user was disabled, locked, reset, deleted, or changed password elsewhere).
+async fn load_user(state: &AppState, session: &Session) -> Result<Option<UserRow>, AppError> {
+    let Some(uid) = session.get::<i64>(UID).await.map_err(internal)? else {
+        return Ok(None);
+    };
+    let epoch = session.get::<i64>(EPOCH).await.map_err(internal)?;
+    let user = users::find(&state.db, uid).await?;
+    match user {
+        Some(u)
+            if u.enabled
+                && Some(u.session_epoch) == epoch
+                && AuthStatus::parse(&u.auth_status) == Some(AuthStatus::Active) =>
+        {
+            Ok(Some(u))
+        }
+        _ => {
+            session.flush().await.map_err(internal)?;
+            Ok(None)
+        }
+    }
+}
+
+fn login_redirect(parts: &Parts) -> Response {
+    if parts.method == Method::GET {
+        // Inside a nested router `parts.uri` has lost its prefix; the original has it.
+        let uri = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or(&parts.uri, |o| &o.0);
+        let target = uri.path_and_query().map_or("/admin", |p| p.as_str());
+        let next: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
+        Redirect::to(&format!("{LOGIN_PATH}?next={next}")).into_response()
+    } else {
+        Redirect::to(LOGIN_PATH).into_response()
+    }
+}
+
+/// A signed-in administrator. Everything under user management requires it.
+#[derive(Debug, Clone)]
+pub struct Admin(pub UserRow);
+
+impl<S> FromRequestParts<S> for Admin
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        if user.is_admin {
+            Ok(Admin(user))
+        } else {
+            Err(AppError::Forbidden("Only administrators can manage users.".into()).into_response())
+        }
+    }
+}
+
+/// What the shared page shell needs: who is signed in, the CSRF token for its forms
+/// (logout), and the flash messages to show once.
+#[derive(Debug, Clone)]
+pub struct PageCtx {
+    pub user: Option<NavUser>,
+    pub csrf: String,
+    pub flashes: Vec<Flash>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NavUser {
+    pub id: i64,
+    pub username: String,
+    pub is_admin: bool,
+}
+
+impl PageCtx {
+    /// For pages rendered where no session could be read (error pages of last resort).
+    pub fn bare() -> Self {
+        Self {
+            user: None,
+            csrf: String::new(),
+            flashes: Vec::new(),
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for PageCtx
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let session = Session::from_request_parts(parts, &state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let user = match parts.extensions.get::<CurrentUser>() {
+            Some(CurrentUser(u)) => Some(u.clone()),
+            None => load_user(&state, &session).await.map_err(IntoResponse::into_response)?,
+        };
+        let csrf = csrf_token(&session).await.map_err(IntoResponse::into_response)?;
+        let flashes = take_flashes(&session).await.map_err(IntoResponse::into_response)?;
+        Ok(PageCtx {
+            user: user.map(|u| NavUser {
+                id: u.id,
+                username: u.username,
+                is_admin: u.is_admin,
+            }),
+            csrf,
+            flashes,
+        })
+    }
+}
