@@ -6,16 +6,20 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::accounts::Actor;
 use crate::accounts::bootstrap::BootstrapAdmin;
 use crate::accounts::users::{self, NewUserInput};
-use crate::accounts::Actor;
 use crate::config::Settings;
 use crate::domain::{Email, FieldError, PersonName, PlainPassword, Username};
 use crate::error::AppError;
 use crate::startup::{self, Application};
 
 #[derive(Debug, Parser)]
-#[command(name = "gatehouse", version, about = "Gatehouse: user management back-office")]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Gatehouse: user management back-office"
+)]
 pub struct Cli {
     /// Configuration file (default: config.yml; also GATEHOUSE_CONFIG).
     #[arg(long, global = true)]
@@ -89,8 +93,10 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let admin = BootstrapAdmin {
-        username: std::env::var("GATEHOUSE_BOOTSTRAP_ADMIN_USERNAME").unwrap_or_else(|_| "admin".into()),
-        email: std::env::var("GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL").unwrap_or_else(|_| "admin@example.com".into()),
+        username: std::env::var("GATEHOUSE_BOOTSTRAP_ADMIN_USERNAME")
+            .unwrap_or_else(|_| "admin".into()),
+        email: std::env::var("GATEHOUSE_BOOTSTRAP_ADMIN_EMAIL")
+            .unwrap_or_else(|_| "admin@example.com".into()),
         password: std::env::var("GATEHOUSE_BOOTSTRAP_ADMIN_PASSWORD").ok(),
     };
     let login_url = settings.public_link("/admin/user/login");
@@ -148,7 +154,9 @@ pub async fn user_create(settings: Settings, args: UserCreate) -> anyhow::Result
             std::io::stdin().read_to_string(&mut s)?;
             s.trim_end_matches(['\r', '\n']).to_owned()
         }
-        (None, false) => anyhow::bail!("a password is required: use --password or --password-stdin"),
+        (None, false) => {
+            anyhow::bail!("a password is required: use --password or --password-stdin")
+        }
     };
     let mut errors = Vec::new();
     let mut ok = |r: Result<(), FieldError>| {
@@ -169,7 +177,10 @@ pub async fn user_create(settings: Settings, args: UserCreate) -> anyhow::Result
     }
     let state = startup::open_state(settings).await?;
     let organizations = match &args.organization {
-        Some(name) => match users::organization_id_by_name(&state, name).await.map_err(|e| anyhow::anyhow!(e.describe()))? {
+        Some(name) => match users::organization_id_by_name(&state, name)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.describe()))?
+        {
             Some(id) => vec![id],
             None => anyhow::bail!("organization {name:?} does not exist"),
         },

@@ -1,8 +1,8 @@
 //! The time source. Every timestamp comes from here, in whole Unix seconds (UTC), so tests
 //! can move time for lock-out, reset expiry and WSSE without sleeping.
 
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use time::OffsetDateTime;
 

@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use figment::providers::{Env, Format, Serialized, Yaml};
 use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Yaml};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -14,9 +14,15 @@ use crate::domain::PasswordPolicy;
 pub const DEFAULT_CONFIG_PATH: &str = "config.yml";
 
 /// Environment variables with the `GATEHOUSE_` prefix that are not config keys.
-const NON_CONFIG_ENV: &[&str] = &["config", "bootstrap_admin_password", "bootstrap_admin_username", "bootstrap_admin_email", "log"];
+const NON_CONFIG_ENV: &[&str] = &[
+    "config",
+    "bootstrap_admin_password",
+    "bootstrap_admin_username",
+    "bootstrap_admin_email",
+    "log",
+];
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub server: ServerSettings,
@@ -151,25 +157,20 @@ impl Default for ExportSettings {
     fn default() -> Self {
         Self {
             fields: [
-                "id", "username", "email", "first_name", "last_name", "enabled", "auth_status",
-                "created_at", "updated_at", "password_hash",
+                "id",
+                "username",
+                "email",
+                "first_name",
+                "last_name",
+                "enabled",
+                "auth_status",
+                "created_at",
+                "updated_at",
+                "password_hash",
             ]
             .map(String::from)
             .to_vec(),
             dir: "var/exports".into(),
-        }
-    }
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            server: ServerSettings::default(),
-            database: DatabaseSettings::default(),
-            mailer: MailerSettings::default(),
-            oauth: OauthSettings::default(),
-            security: SecuritySettings::default(),
-            export: ExportSettings::default(),
         }
     }
 }
@@ -208,7 +209,11 @@ impl Settings {
         }
         figment = figment.merge(
             Env::prefixed("GATEHOUSE_")
-                .filter(|k| !NON_CONFIG_ENV.contains(&k.as_str()))
+                .filter(|k| {
+                    !NON_CONFIG_ENV
+                        .iter()
+                        .any(|n| k.as_str().eq_ignore_ascii_case(n))
+                })
                 .split("__"),
         );
         let settings: Settings = figment
@@ -222,18 +227,33 @@ impl Settings {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |key: &str, msg: String| Err(ConfigError::Invalid(format!("`{key}`: {msg}")));
         let db = &self.database.url;
-        if !(db.starts_with("sqlite:") || db.starts_with("postgres://") || db.starts_with("postgresql://")) {
-            return bad("database.url", format!("expected sqlite://PATH or postgres://..., got {db:?}"));
+        if !(db.starts_with("sqlite:")
+            || db.starts_with("postgres://")
+            || db.starts_with("postgresql://"))
+        {
+            return bad(
+                "database.url",
+                format!("expected sqlite://PATH or postgres://..., got {db:?}"),
+            );
         }
         if self.database.max_connections == 0 {
             return bad("database.max_connections", "must be at least 1".into());
         }
         if !matches!(self.server.public_url.scheme(), "http" | "https") {
-            return bad("server.public_url", "must be an http:// or https:// URL".into());
+            return bad(
+                "server.public_url",
+                "must be an http:// or https:// URL".into(),
+            );
         }
         let dsn = &self.mailer.dsn;
-        if !["file://", "smtp://", "smtps://", "null://"].iter().any(|s| dsn.starts_with(s)) {
-            return bad("mailer.dsn", format!("expected file://, smtp://, smtps:// or null://, got {dsn:?}"));
+        if !["file://", "smtp://", "smtps://", "null://"]
+            .iter()
+            .any(|s| dsn.starts_with(s))
+        {
+            return bad(
+                "mailer.dsn",
+                format!("expected file://, smtp://, smtps:// or null://, got {dsn:?}"),
+            );
         }
         if self.mailer.from.trim().is_empty() {
             return bad("mailer.from", "must not be empty".into());
@@ -242,13 +262,22 @@ impl Settings {
             return bad("oauth.access_token_ttl", "must be at least 1 second".into());
         }
         if self.security.password_reset_ttl == 0 {
-            return bad("security.password_reset_ttl", "must be at least 1 second".into());
+            return bad(
+                "security.password_reset_ttl",
+                "must be at least 1 second".into(),
+            );
         }
         if self.security.session_idle_timeout < 60 {
-            return bad("security.session_idle_timeout", "must be at least 60 seconds".into());
+            return bad(
+                "security.session_idle_timeout",
+                "must be at least 60 seconds".into(),
+            );
         }
         if self.security.password.min_length == 0 || self.security.password.min_length > 1024 {
-            return bad("security.password.min_length", "must be between 1 and 1024".into());
+            return bad(
+                "security.password.min_length",
+                "must be between 1 and 1024".into(),
+            );
         }
         if self.export.fields.is_empty() {
             return bad("export.fields", "must list at least one field".into());
@@ -257,7 +286,10 @@ impl Settings {
             if !EXPORTABLE_FIELDS.contains(&f.as_str()) {
                 return bad(
                     "export.fields",
-                    format!("unknown field {f:?}; known fields: {}", EXPORTABLE_FIELDS.join(", ")),
+                    format!(
+                        "unknown field {f:?}; known fields: {}",
+                        EXPORTABLE_FIELDS.join(", ")
+                    ),
                 );
             }
         }
@@ -278,7 +310,13 @@ impl Settings {
 fn describe_figment_error(e: figment::Error) -> String {
     e.into_iter()
         .map(|err| {
-            let key = err.path.iter().filter(|p| *p != "default").cloned().collect::<Vec<_>>().join(".");
+            let key = err
+                .path
+                .iter()
+                .filter(|p| *p != "default")
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(".");
             let origin = err
                 .metadata
                 .as_ref()

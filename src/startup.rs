@@ -12,8 +12,8 @@ use crate::accounts::hashing::Hashing;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::state::AppState;
-use crate::store::sessions::Sessions;
 use crate::store::Db;
+use crate::store::sessions::Sessions;
 use crate::web;
 
 pub struct Application {
@@ -41,9 +41,9 @@ impl Application {
         let listen = settings.server.listen;
         let state = open_state(settings).await?;
         let sessions = Sessions::new(&state.db).await?;
-        let bootstrap = bootstrap::ensure_admin(&state, admin)
-            .await
-            .map_err(|e| anyhow::anyhow!("could not create the first administrator: {}", e.describe()))?;
+        let bootstrap = bootstrap::ensure_admin(&state, admin).await.map_err(|e| {
+            anyhow::anyhow!("could not create the first administrator: {}", e.describe())
+        })?;
         let listener = TcpListener::bind(listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {listen} (`server.listen`): {e}"))?;
@@ -66,7 +66,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then finishes in-flight requests.
-    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let cleanup = {
             let sessions = self.sessions.clone();
             tokio::spawn(async move {

@@ -1,7 +1,7 @@
 //! The first administrator, created when `serve` finds no users at all.
 
-use super::users::{self, NewUserInput};
 use super::Actor;
+use super::users::{self, NewUserInput};
 use crate::domain::{Email, PersonName, PlainPassword, Username};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;

@@ -28,7 +28,11 @@ impl Hashing {
     }
 
     pub async fn hash(&self, pw: &PlainPassword) -> AppResult<String> {
-        let _permit = self.permits.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
         let pw = pw.clone();
         tokio::task::spawn_blocking(move || password::hash(&pw))
             .await?
@@ -37,7 +41,11 @@ impl Hashing {
 
     /// Verifies against `phc`, or against the dummy hash when there is no user.
     pub async fn verify(&self, pw: &PlainPassword, phc: Option<&str>) -> AppResult<bool> {
-        let _permit = self.permits.acquire().await.map_err(|e| AppError::Internal(e.into()))?;
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
         let pw = pw.clone();
         let (phc, real) = match phc {
             Some(h) => (h.to_owned(), true),

@@ -57,19 +57,27 @@ pub async fn login(
         return Ok(Err(LoginRefusal::BadCredentials));
     };
     if !ok {
-        let lock_at = i32::try_from(state.settings.security.max_failed_login_attempts).unwrap_or(i32::MAX);
+        let lock_at =
+            i32::try_from(state.settings.security.max_failed_login_attempts).unwrap_or(i32::MAX);
         let after = users::record_failed_login(&state.db, user.id, lock_at, now).await?;
-        let locked_now = matches!(&after, Some((_, s)) if s == "locked") && user.auth_status == "active";
+        let locked_now =
+            matches!(&after, Some((_, s)) if s == "locked") && user.auth_status == "active";
         audit::record_alone(
             &state.db,
             &audit::Entry {
                 actor_id: None,
                 actor_name: None,
-                action: if locked_now { "user.locked" } else { "login.failed" },
+                action: if locked_now {
+                    "user.locked"
+                } else {
+                    "login.failed"
+                },
                 target_type: "user",
                 target_id: Some(user.id),
                 target_label: Some(&user.username),
-                details: after.map(|(n, _)| format!("{{\"failed_login_count\":{n}}}")).as_deref(),
+                details: after
+                    .map(|(n, _)| format!("{{\"failed_login_count\":{n}}}"))
+                    .as_deref(),
                 ip,
                 at: now,
             },

@@ -1,7 +1,9 @@
 //! Creating users and reading them for display.
 
 use super::Actor;
-use crate::domain::{Email, FieldError, OrganizationId, PersonName, PlainPassword, UserId, Username};
+use crate::domain::{
+    Email, FieldError, OrganizationId, PersonName, PlainPassword, UserId, Username,
+};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::{self, audit, organizations, users};
@@ -34,7 +36,10 @@ pub async fn create(state: &AppState, actor: &Actor, input: NewUserInput) -> App
     let mut tx = state.db.begin().await?;
     let mut errors = Vec::new();
     if users::key_taken(&mut tx, false, &username_key).await? {
-        errors.push(FieldError::new("username", "This username is already used."));
+        errors.push(FieldError::new(
+            "username",
+            "This username is already used.",
+        ));
     }
     if users::key_taken(&mut tx, true, &email_key).await? {
         errors.push(FieldError::new("email", "This email is already used."));
@@ -100,6 +105,9 @@ pub async fn create(state: &AppState, actor: &Actor, input: NewUserInput) -> App
     Ok(id)
 }
 
-pub async fn organization_id_by_name(state: &AppState, name: &str) -> AppResult<Option<OrganizationId>> {
+pub async fn organization_id_by_name(
+    state: &AppState,
+    name: &str,
+) -> AppResult<Option<OrganizationId>> {
     Ok(organizations::find_by_name(&state.db, &name.trim().to_lowercase()).await?)
 }

@@ -11,15 +11,23 @@ impl Username {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let s = raw.trim();
         if s.is_empty() {
-            return Err(FieldError::new("username", "This value should not be blank."));
+            return Err(FieldError::new(
+                "username",
+                "This value should not be blank.",
+            ));
         }
         if s.chars().count() > Self::MAX_LEN {
             return Err(FieldError::new(
                 "username",
-                format!("The username must be at most {} characters long.", Self::MAX_LEN),
+                format!(
+                    "The username must be at most {} characters long.",
+                    Self::MAX_LEN
+                ),
             ));
         }
-        if s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@') {
+        if s.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '@')
+        {
             return Err(FieldError::new(
                 "username",
                 "The username may not contain spaces, control characters or \"@\".",
@@ -119,7 +127,10 @@ mod tests {
         assert!(Username::parse("  ").is_err());
         assert!(Username::parse("a b").is_err());
         assert!(Username::parse("a@b").is_err());
-        assert_eq!(Username::parse(" Admin ").map(|u| u.key()), Ok("admin".into()));
+        assert_eq!(
+            Username::parse(" Admin ").map(|u| u.key()),
+            Ok("admin".into())
+        );
     }
 
     #[test]
@@ -127,6 +138,9 @@ mod tests {
         assert!(Email::parse("nobody").is_err());
         assert!(Email::parse("a@@b").is_err());
         assert!(Email::parse("a@.b").is_err());
-        assert_eq!(Email::parse("Ann@Example.COM").map(|e| e.key()), Ok("ann@example.com".into()));
+        assert_eq!(
+            Email::parse("Ann@Example.COM").map(|e| e.key()),
+            Ok("ann@example.com".into())
+        );
     }
 }

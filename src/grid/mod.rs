@@ -102,8 +102,9 @@ impl GridQuery {
     pub fn parse(p: &GridParams) -> AppResult<Self> {
         let mut q = Self::default();
         if let Some(s) = p.sort.as_deref().filter(|s| !s.is_empty()) {
-            q.sort = SortColumn::parse(s)
-                .ok_or_else(|| AppError::BadRequest(format!("The grid cannot be sorted by {s:?}.")))?;
+            q.sort = SortColumn::parse(s).ok_or_else(|| {
+                AppError::BadRequest(format!("The grid cannot be sorted by {s:?}."))
+            })?;
         }
         match p.dir.as_deref() {
             None | Some("") | Some("asc") => {}
@@ -115,18 +116,22 @@ impl GridQuery {
             }
         }
         if let Some(s) = p.page.as_deref().filter(|s| !s.is_empty()) {
-            q.page = s
-                .parse::<u32>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| AppError::BadRequest(format!("The page number {s:?} is not a positive whole number.")))?;
+            q.page = s.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                AppError::BadRequest(format!(
+                    "The page number {s:?} is not a positive whole number."
+                ))
+            })?;
         }
         if let Some(s) = p.size.as_deref().filter(|s| !s.is_empty()) {
             q.size = s
                 .parse::<u32>()
                 .ok()
                 .filter(|n| PAGE_SIZES.contains(n))
-                .ok_or_else(|| AppError::BadRequest(format!("The page size {s:?} is not one of 10, 25, 50, 100.")))?;
+                .ok_or_else(|| {
+                    AppError::BadRequest(format!(
+                        "The page size {s:?} is not one of 10, 25, 50, 100."
+                    ))
+                })?;
         }
         Ok(q)
     }

@@ -1,6 +1,6 @@
 //! The audit log: who did what to whom, from where, when.
 
-use super::{on_db, on_tx, Db, StoreResult, Tx};
+use super::{Db, StoreResult, Tx, on_db, on_tx};
 
 pub struct Entry<'a> {
     pub actor_id: Option<i64>,
@@ -49,7 +49,12 @@ pub async fn record_alone(db: &Db, e: &Entry<'_>) -> StoreResult<()> {
     tx.commit().await
 }
 
-pub async fn recent_for(db: &Db, target_type: &str, target_id: i64, limit: i64) -> StoreResult<Vec<EntryRow>> {
+pub async fn recent_for(
+    db: &Db,
+    target_type: &str,
+    target_id: i64,
+    limit: i64,
+) -> StoreResult<Vec<EntryRow>> {
     const SQL: &str = "SELECT actor_name, action, details, ip, created_at FROM audit_log \
         WHERE target_type = $1 AND target_id = $2 ORDER BY id DESC LIMIT $3";
     on_db!(db, p => sqlx::query_as::<_, EntryRow>(SQL)

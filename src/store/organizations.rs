@@ -1,6 +1,6 @@
 //! The `organizations` table.
 
-use super::{on_db, Db, StoreResult};
+use super::{Db, StoreResult, on_db};
 use crate::domain::OrganizationId;
 
 /// The organization the first migration creates.

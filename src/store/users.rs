@@ -1,6 +1,6 @@
 //! The `users` table and its memberships.
 
-use super::{on_db, on_tx, Db, StoreResult, Tx};
+use super::{Db, StoreResult, Tx, on_db, on_tx};
 use crate::domain::{OrganizationId, UserId};
 
 /// Role ids fixed by the first migration.
@@ -98,7 +98,8 @@ pub async fn key_taken(tx: &mut Tx, column_is_email: bool, key: &str) -> StoreRe
 }
 
 pub async fn add_role(tx: &mut Tx, user: UserId, role: i64) -> StoreResult<()> {
-    const SQL: &str = "INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+    const SQL: &str =
+        "INSERT INTO user_roles (user_id, role_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
     on_tx!(tx, c => sqlx::query(SQL).bind(user).bind(role).execute(c).await.map(|_| ()))
 }
 

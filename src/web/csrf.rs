@@ -3,9 +3,9 @@
 //! and a browser-sent `Origin` must be this site. Checked here, before any handler reads
 //! the form, so no route can forget it.
 
-use axum::body::{to_bytes, Body};
+use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, Method};
+use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
@@ -20,7 +20,12 @@ const MAX_FORM_BYTES: usize = 1024 * 1024;
 
 pub const FIELD: &str = "_csrf";
 
-pub async fn guard(State(state): State<AppState>, session: Session, req: Request, next: Next) -> Response {
+pub async fn guard(
+    State(state): State<AppState>,
+    session: Session,
+    req: Request,
+    next: Next,
+) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
@@ -58,7 +63,8 @@ pub async fn guard(State(state): State<AppState>, session: Session, req: Request
     if !valid {
         return rejected();
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 fn rejected() -> Response {
@@ -78,11 +84,19 @@ fn origin_allowed(headers: &HeaderMap, state: &AppState) -> bool {
     if origin == "null" {
         return false;
     }
-    let public = state.settings.server.public_url.origin().ascii_serialization();
+    let public = state
+        .settings
+        .server
+        .public_url
+        .origin()
+        .ascii_serialization();
     if origin == public {
         return true;
     }
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     origin
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"))

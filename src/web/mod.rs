@@ -6,10 +6,10 @@ pub mod pages;
 pub mod session;
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{middleware, Router};
+use axum::{Router, middleware};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -37,7 +37,10 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
         .route("/user/", get(pages::users::grid))
         .route("/user/view/{id}", get(pages::user_page::view))
         .route("/user/profile/view", get(pages::user_page::profile))
-        .route("/user/login", get(pages::login::form).post(pages::login::submit))
+        .route(
+            "/user/login",
+            get(pages::login::form).post(pages::login::submit),
+        )
         .route("/user/logout", post(pages::login::logout));
 
     Router::new()
@@ -85,14 +88,20 @@ async fn readyz(State(state): State<AppState>) -> Response {
 // working directory and nothing is loaded from another host.
 async fn stylesheet() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         include_str!("../../static/app.css"),
     )
 }
 
 async fn script() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         include_str!("../../static/app.js"),
     )
 }

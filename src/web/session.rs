@@ -3,8 +3,8 @@
 //! password change ends live sessions at once (through `session_epoch`).
 
 use axum::extract::{FromRef, FromRequestParts};
-use axum::http::request::Parts;
 use axum::http::Method;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use rand::RngCore;
@@ -49,7 +49,10 @@ pub async fn sign_in(session: &Session, user: &UserRow) -> Result<(), AppError> 
     session.cycle_id().await.map_err(internal)?;
     session.remove_value(CSRF).await.map_err(internal)?;
     session.insert(UID, user.id).await.map_err(internal)?;
-    session.insert(EPOCH, user.session_epoch).await.map_err(internal)?;
+    session
+        .insert(EPOCH, user.session_epoch)
+        .await
+        .map_err(internal)?;
     Ok(())
 }
 
@@ -81,8 +84,16 @@ impl FlashKind {
     }
 }
 
-pub async fn flash(session: &Session, kind: FlashKind, text: impl Into<String>) -> Result<(), AppError> {
-    let mut list: Vec<Flash> = session.get(FLASH).await.map_err(internal)?.unwrap_or_default();
+pub async fn flash(
+    session: &Session,
+    kind: FlashKind,
+    text: impl Into<String>,
+) -> Result<(), AppError> {
+    let mut list: Vec<Flash> = session
+        .get(FLASH)
+        .await
+        .map_err(internal)?
+        .unwrap_or_default();
     list.push(Flash {
         kind,
         text: text.into(),
@@ -91,7 +102,11 @@ pub async fn flash(session: &Session, kind: FlashKind, text: impl Into<String>) 
 }
 
 async fn take_flashes(session: &Session) -> Result<Vec<Flash>, AppError> {
-    Ok(session.remove::<Vec<Flash>>(FLASH).await.map_err(internal)?.unwrap_or_default())
+    Ok(session
+        .remove::<Vec<Flash>>(FLASH)
+        .await
+        .map_err(internal)?
+        .unwrap_or_default())
 }
 
 /// The signed-in user, reloaded for this request.
@@ -113,7 +128,10 @@ where
         let session = Session::from_request_parts(parts, &state)
             .await
             .map_err(IntoResponse::into_response)?;
-        match load_user(&state, &session).await.map_err(IntoResponse::into_response)? {
+        match load_user(&state, &session)
+            .await
+            .map_err(IntoResponse::into_response)?
+        {
             Some(user) => {
                 let cu = CurrentUser(user);
                 parts.extensions.insert(cu.clone());
@@ -224,10 +242,16 @@ where
             .map_err(IntoResponse::into_response)?;
         let user = match parts.extensions.get::<CurrentUser>() {
             Some(CurrentUser(u)) => Some(u.clone()),
-            None => load_user(&state, &session).await.map_err(IntoResponse::into_response)?,
+            None => load_user(&state, &session)
+                .await
+                .map_err(IntoResponse::into_response)?,
         };
-        let csrf = csrf_token(&session).await.map_err(IntoResponse::into_response)?;
-        let flashes = take_flashes(&session).await.map_err(IntoResponse::into_response)?;
+        let csrf = csrf_token(&session)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let flashes = take_flashes(&session)
+            .await
+            .map_err(IntoResponse::into_response)?;
         Ok(PageCtx {
             user: user.map(|u| NavUser {
                 id: u.id,

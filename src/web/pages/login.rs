@@ -2,9 +2,9 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Form;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use tower_sessions::{Expiry, Session};
@@ -69,13 +69,21 @@ pub async fn submit(
             if f.remember_me.is_some() {
                 session.set_expiry(Some(Expiry::OnInactivity(time::Duration::days(30))));
             }
-            let target = if safe_next(&f.next) { f.next.as_str() } else { home_for(user.is_admin) };
+            let target = if safe_next(&f.next) {
+                f.next.as_str()
+            } else {
+                home_for(user.is_admin)
+            };
             Ok(Redirect::to(target).into_response())
         }
         Err(refusal) => Ok(LoginPage {
             ctx,
             username: f.username,
-            next: if safe_next(&f.next) { f.next } else { String::new() },
+            next: if safe_next(&f.next) {
+                f.next
+            } else {
+                String::new()
+            },
             error: Some(refusal.message()),
         }
         .into_response()),
@@ -89,7 +97,11 @@ pub async fn logout(session: Session) -> AppResult<Redirect> {
 }
 
 pub fn home_for(is_admin: bool) -> &'static str {
-    if is_admin { "/admin/user" } else { "/admin/user/profile/view" }
+    if is_admin {
+        "/admin/user"
+    } else {
+        "/admin/user/profile/view"
+    }
 }
 
 /// Only paths on this site: "/x" but not "//host" or "/\host", which browsers treat as

@@ -25,22 +25,36 @@ pub struct UserView {
 impl UserView {
     pub fn new(u: &UserRow, organizations: &[String]) -> Self {
         let display = crate::clock::display;
-        let status = crate::domain::AuthStatus::parse(&u.auth_status).map_or("Unknown", |s| s.label());
-        let parts: Vec<&str> = [&u.name_prefix, &u.first_name, &u.middle_name, &u.last_name, &u.name_suffix]
-            .into_iter()
-            .filter_map(|p| p.as_deref())
-            .collect();
+        let status =
+            crate::domain::AuthStatus::parse(&u.auth_status).map_or("Unknown", |s| s.label());
+        let parts: Vec<&str> = [
+            &u.name_prefix,
+            &u.first_name,
+            &u.middle_name,
+            &u.last_name,
+            &u.name_suffix,
+        ]
+        .into_iter()
+        .filter_map(|p| p.as_deref())
+        .collect();
         Self {
             id: u.id,
             username: u.username.clone(),
             email: u.email.clone(),
             first_name: u.first_name.clone().unwrap_or_default(),
             last_name: u.last_name.clone().unwrap_or_default(),
-            full_name: if parts.is_empty() { u.username.clone() } else { parts.join(" ") },
+            full_name: if parts.is_empty() {
+                u.username.clone()
+            } else {
+                parts.join(" ")
+            },
             enabled: u.enabled,
             enabled_label: if u.enabled { "Enabled" } else { "Disabled" },
             status_label: status,
-            last_login: u.last_login_at.map(display).unwrap_or_else(|| "Never".into()),
+            last_login: u
+                .last_login_at
+                .map(display)
+                .unwrap_or_else(|| "Never".into()),
             login_count: u.login_count,
             created: display(u.created_at),
             updated: display(u.updated_at),

@@ -34,7 +34,9 @@ pub async fn view(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> AppResult<UserPage> {
-    let user = users::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let user = users::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     render(&state, ctx, user, &admin).await
 }
 
@@ -46,7 +48,12 @@ pub async fn profile(
     render(&state, ctx, me.clone(), &me).await
 }
 
-async fn render(state: &AppState, ctx: PageCtx, user: UserRow, viewer: &UserRow) -> AppResult<UserPage> {
+async fn render(
+    state: &AppState,
+    ctx: PageCtx,
+    user: UserRow,
+    viewer: &UserRow,
+) -> AppResult<UserPage> {
     let orgs: Vec<String> = users::organization_names(&state.db, &[user.id])
         .await?
         .into_iter()

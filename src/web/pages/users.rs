@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 
 use super::UserView;
 use crate::error::AppResult;
-use crate::grid::{self, GridParams, GridQuery, SortColumn, PAGE_SIZES};
+use crate::grid::{self, GridParams, GridQuery, PAGE_SIZES, SortColumn};
 use crate::state::AppState;
 use crate::web::session::{Admin, PageCtx};
 
@@ -96,7 +96,11 @@ pub async fn grid(
     Ok(GridPage {
         ctx,
         columns,
-        rows: page.rows.iter().map(|r| UserView::new(&r.user, &r.organizations)).collect(),
+        rows: page
+            .rows
+            .iter()
+            .map(|r| UserView::new(&r.user, &r.organizations))
+            .collect(),
         total: page.total,
         first_shown: if shown == 0 { 0 } else { offset + 1 },
         last_shown: offset + shown,

@@ -1,0 +1,394 @@
+//! The test harness: a real Gatehouse on a random port against a fresh database (a temp
+//! SQLite file, or a scratch PostgreSQL database created here and dropped afterwards), and
+//! a cookie-keeping HTTP client.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Arc;
+
+use gatehouse::accounts::bootstrap::BootstrapAdmin;
+use gatehouse::config::Settings;
+use gatehouse::startup::Application;
+use gatehouse::state::AppState;
+use rand::Rng;
+use reqwest::cookie::{CookieStore, Jar};
+use reqwest::redirect::Policy;
+use reqwest::{Response, StatusCode};
+use tokio::sync::oneshot;
+
+pub const ADMIN_PASSWORD: &str = "Admin-Pass-123";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates one test per backend from an `async fn name(backend: Backend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::common::Backend::Postgres).await
+                }
+            }
+        )*
+    };
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn random_suffix() -> String {
+    let n: u64 = rand::thread_rng().r#gen();
+    format!("{n:016x}")
+}
+
+/// A database that exists for one test and is removed with it.
+pub struct ScratchDb {
+    pub url: String,
+
+    _dir: Option<tempfile::TempDir>,
+    pg_name: Option<String>,
+}
+
+impl ScratchDb {
+    /// None when PostgreSQL is unreachable outside CI (the test is skipped, loudly); in CI
+    /// (CI=true) an unreachable PostgreSQL fails the test instead.
+    pub async fn create(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("gatehouse.db").display());
+                Some(Self {
+                    url,
+                    _dir: Some(dir),
+                    pg_name: None,
+                })
+            }
+            Backend::Postgres => {
+                use sqlx::Connection;
+                let admin = pg_admin_url();
+                let mut conn = match sqlx::PgConnection::connect(&admin).await {
+                    Ok(c) => c,
+                    Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
+                        eprintln!("SKIPPED: PostgreSQL unreachable at {admin}: {e}");
+                        return None;
+                    }
+                    Err(e) => panic!("PostgreSQL unreachable at {admin} (CI=true): {e}"),
+                };
+                let name = format!("gatehouse_test_{}", random_suffix());
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create scratch database");
+                let mut url = url::Url::parse(&admin).expect("TEST_POSTGRES_URL is a URL");
+                url.set_path(&name);
+                Some(Self {
+                    url: url.to_string(),
+                    _dir: None,
+                    pg_name: Some(name),
+                })
+            }
+        }
+    }
+}
+
+impl Drop for ScratchDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime; the drop needs a runtime of its own.
+        let admin = pg_admin_url();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                use sqlx::Connection;
+                let mut conn = sqlx::PgConnection::connect(&admin).await.ok()?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .ok()
+            })
+        })
+        .join();
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub jar: Arc<Jar>,
+    pub state: AppState,
+    pub db: ScratchDb,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Option<Self> {
+        let db = ScratchDb::create(backend).await?;
+        let mut settings = Settings::default();
+        settings.database.url = db.url.clone();
+        settings.database.max_connections = 5;
+        settings.server.listen = "127.0.0.1:0".parse().expect("addr");
+        tweak(&mut settings);
+        let app = Application::build(
+            settings,
+            &BootstrapAdmin {
+                username: "admin".into(),
+                email: "admin@example.com".into(),
+                password: Some(ADMIN_PASSWORD.into()),
+            },
+        )
+        .await
+        .expect("application builds");
+        let addr = app.local_addr();
+        let state = app.state().clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(app.run(async {
+            let _ = rx.await;
+        }));
+        let base = format!("http://{addr}");
+        let (client, jar) = new_client();
+        Some(Self {
+            base,
+            client,
+            jar,
+            state,
+            db,
+            shutdown: Some(tx),
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A second browser: its own cookie jar, same server.
+    pub fn new_browser(&self) -> (reqwest::Client, Arc<Jar>) {
+        new_client()
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_html(&self, path: &str) -> (StatusCode, String) {
+        let r = self.get(path).await;
+        let status = r.status();
+        (status, r.text().await.expect("body"))
+    }
+
+    /// Posts a form as a browser would, with the CSRF token taken from `page`'s HTML.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        page_with_token: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let token = csrf_from(page_with_token).expect("page has a CSRF token");
+        let mut form: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+        form.extend_from_slice(fields);
+        self.client
+            .post(self.url(path))
+            .form(&form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Response {
+        login_with(&self.client, &self.base, username, password).await
+    }
+
+    pub async fn login_as_admin(&self) {
+        let r = self.login("admin", ADMIN_PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "admin login redirects");
+        assert_eq!(location(&r), "/admin/user");
+    }
+
+    pub fn session_cookie(&self) -> Option<String> {
+        let url = self.base.parse().expect("base url");
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .ok()?
+            .split("; ")
+            .find_map(|c| c.strip_prefix("gatehouse_session=").map(str::to_owned))
+    }
+
+    /// Runs `gatehouse user create` against this app's database, as an operator would.
+    pub fn create_user(&self, args: &[&str]) -> std::process::Output {
+        let mut all = vec!["user", "create"];
+        all.extend_from_slice(args);
+        run_cli(&self.db.url, &all, None)
+    }
+
+    pub fn create_plain_user(&self, username: &str, password: &str) -> i64 {
+        let email = format!("{username}@example.com");
+        let out = self.create_user(&[
+            "--username",
+            username,
+            "--email",
+            &email,
+            "--password",
+            password,
+        ]);
+        assert!(
+            out.status.success(),
+            "user create: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .expect("id printed")
+    }
+
+    /// Direct SQL for arranging states that no capability can produce yet.
+    pub async fn sql(&self, sql: &str) {
+        match &self.state.db {
+            gatehouse::store::Db::Sqlite(p) => {
+                sqlx::query(sql).execute(p).await.expect("sql");
+            }
+            gatehouse::store::Db::Postgres(p) => {
+                sqlx::query(sql).execute(p).await.expect("sql");
+            }
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub fn new_client() -> (reqwest::Client, Arc<Jar>) {
+    let jar = Arc::new(Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(Policy::none())
+        .build()
+        .expect("client");
+    (client, jar)
+}
+
+pub async fn login_with(
+    client: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> Response {
+    let page = client
+        .get(format!("{base}/admin/user/login"))
+        .send()
+        .await
+        .expect("login page")
+        .text()
+        .await
+        .expect("body");
+    let token = csrf_from(&page).expect("login page has a CSRF token");
+    client
+        .post(format!("{base}/admin/user/login"))
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("username", username),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .expect("POST login")
+}
+
+pub fn location(r: &Response) -> String {
+    r.headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned()
+}
+
+pub fn csrf_from(html: &str) -> Option<String> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(r#"input[name="_csrf"]"#).ok()?;
+    doc.select(&sel)
+        .next()?
+        .value()
+        .attr("value")
+        .map(str::to_owned)
+}
+
+/// Texts of the elements matching `selector`, whitespace-collapsed.
+pub fn texts(html: &str, selector: &str) -> Vec<String> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(selector).expect("selector");
+    doc.select(&sel)
+        .map(|e| {
+            e.text()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_gatehouse"))
+}
+
+/// A `gatehouse` command with a clean environment (nothing from the developer's shell leaks
+/// in), run in an empty directory so no config.yml is picked up unless given.
+pub fn cli_command(db_url: &str, cwd: &std::path::Path) -> Command {
+    let mut cmd = Command::new(binary());
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("GATEHOUSE_DATABASE__URL", db_url)
+        .env("GATEHOUSE_LOG", "warn")
+        .current_dir(cwd);
+    cmd
+}
+
+pub fn run_cli(db_url: &str, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut cmd = cli_command(db_url, dir.path());
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
+    let mut child = cmd.spawn().expect("spawn gatehouse");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    child.wait_with_output().expect("gatehouse output")
+}
