@@ -10,7 +10,7 @@ use crate::accounts::Actor;
 use crate::accounts::bootstrap::BootstrapAdmin;
 use crate::accounts::users::{self, NewUserInput};
 use crate::config::Settings;
-use crate::domain::{Email, FieldError, PersonName, PlainPassword, Username};
+use crate::domain::{PlainPassword, Profile, ProfileInput};
 use crate::error::AppError;
 use crate::startup::{self, Application};
 
@@ -158,23 +158,16 @@ pub async fn user_create(settings: Settings, args: UserCreate) -> anyhow::Result
             anyhow::bail!("a password is required: use --password or --password-stdin")
         }
     };
-    let mut errors = Vec::new();
-    let mut ok = |r: Result<(), FieldError>| {
-        if let Err(e) = r {
-            errors.push(e);
-        }
+    let input = ProfileInput {
+        username: args.username,
+        email: args.email,
+        first_name: args.first_name.unwrap_or_default(),
+        last_name: args.last_name.unwrap_or_default(),
+        ..ProfileInput::default()
     };
-    let username = Username::parse(&args.username);
-    let email = Email::parse(&args.email);
-    let first_name = PersonName::parse(args.first_name.as_deref(), "first_name");
-    let last_name = PersonName::parse(args.last_name.as_deref(), "last_name");
-    ok(username.as_ref().map(|_| ()).map_err(Clone::clone));
-    ok(email.as_ref().map(|_| ()).map_err(Clone::clone));
-    ok(first_name.as_ref().map(|_| ()).map_err(Clone::clone));
-    ok(last_name.as_ref().map(|_| ()).map_err(Clone::clone));
-    if !errors.is_empty() {
-        anyhow::bail!(AppError::Validation(errors).describe());
-    }
+    let today = time::OffsetDateTime::now_utc().date();
+    let profile = Profile::parse(&input, today)
+        .map_err(|errs| anyhow::anyhow!(AppError::Validation(errs).describe()))?;
     let state = startup::open_state(settings).await?;
     let organizations = match &args.organization {
         Some(name) => match users::organization_id_by_name(&state, name)
@@ -186,14 +179,16 @@ pub async fn user_create(settings: Settings, args: UserCreate) -> anyhow::Result
         },
         None => Vec::new(),
     };
+    let roles = if args.admin {
+        vec![users::ADMIN_ROLE_ID, users::USER_ROLE_ID]
+    } else {
+        vec![users::USER_ROLE_ID]
+    };
     let input = NewUserInput {
-        username: username?,
-        email: email?,
-        first_name: first_name?,
-        last_name: last_name?,
+        profile,
         password: PlainPassword::new(password),
-        admin: args.admin,
         enabled: true,
+        roles,
         organizations,
     };
     let result = users::create(&state, &Actor::system("cli"), input).await;

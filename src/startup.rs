@@ -72,12 +72,16 @@ impl Application {
     ) -> anyhow::Result<()> {
         let cleanup = {
             let sessions = self.sessions.clone();
+            let state = self.state.clone();
             tokio::spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_secs(300));
                 loop {
                     tick.tick().await;
                     if let Err(e) = sessions.delete_expired().await {
                         tracing::warn!(error = %e, "could not delete expired sessions");
+                    }
+                    if let Err(e) = crate::accounts::login::prune_sessions(&state).await {
+                        tracing::warn!(error = %e.describe(), "could not prune the session map");
                     }
                 }
             })

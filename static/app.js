@@ -1,11 +1,110 @@
-// Gatehouse back-office: small progressive enhancements. Every page works without this file.
+// Gatehouse back-office: small progressive enhancements. Every page works without this
+// file: each dialog below has a plain page with the same form behind it.
 "use strict";
 
-document.addEventListener("click", (event) => {
-  // A single click anywhere on a grid row opens the user's page, as in OroPlatform; links,
-  // buttons and form controls inside the row keep their own behaviour.
-  const row = event.target.closest("tr.row-link");
-  if (!row || event.target.closest("a, button, input, select, label, form")) return;
-  const href = row.dataset.href;
-  if (href && href.startsWith("/")) window.location.assign(href);
-});
+(() => {
+  const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+
+  // One shared <dialog>: title, text, an OK button that runs `onOk`. Focus moves into the
+  // dialog and back to the element that opened it.
+  function confirmDialog({ title, text, ok, onOk, opener }) {
+    const dialog = document.getElementById("gh-dialog");
+    if (!dialog || typeof dialog.showModal !== "function") return false;
+    dialog.querySelector("#gh-dialog-title").textContent = title;
+    dialog.querySelector("#gh-dialog-text").textContent = text;
+    const okButton = dialog.querySelector("#gh-dialog-ok");
+    okButton.textContent = ok;
+    okButton.onclick = () => { dialog.close("ok"); onOk(); };
+    dialog.addEventListener("close", () => opener?.focus(), { once: true });
+    dialog.showModal();
+    okButton.focus();
+    return true;
+  }
+
+  document.addEventListener("click", (event) => {
+    const target = event.target;
+
+    // Submit buttons that need a confirmation first (mass actions).
+    const confirmButton = target.closest("button[data-confirm]");
+    if (confirmButton && confirmButton.dataset.confirmed !== "1") {
+      const form = confirmButton.form;
+      const shown = confirmDialog({
+        title: confirmButton.dataset.confirmTitle || confirmButton.textContent.trim(),
+        text: confirmButton.dataset.confirm,
+        ok: confirmButton.dataset.confirmOk || "OK",
+        opener: confirmButton,
+        onOk: () => {
+          let flag = form.querySelector('input[name="confirm"]');
+          if (!flag) {
+            flag = document.createElement("input");
+            flag.type = "hidden";
+            flag.name = "confirm";
+            form.appendChild(flag);
+          }
+          flag.value = "1";
+          confirmButton.dataset.confirmed = "1";
+          form.requestSubmit(confirmButton);
+        },
+      });
+      if (shown) event.preventDefault();
+      return;
+    }
+
+    // Links whose action is a POST after a confirmation ("Deletion Confirmation").
+    const postLink = target.closest("a[data-dialog-post]");
+    if (postLink) {
+      const shown = confirmDialog({
+        title: postLink.dataset.dialogPost,
+        text: postLink.dataset.dialogText,
+        ok: postLink.dataset.dialogOk || "OK",
+        opener: postLink,
+        onOk: () => {
+          const form = document.createElement("form");
+          form.method = "post";
+          form.action = postLink.getAttribute("href");
+          for (const [name, value] of [["_csrf", csrf()], ["confirm", "1"]]) {
+            const input = document.createElement("input");
+            input.type = "hidden";
+            input.name = name;
+            input.value = value;
+            form.appendChild(input);
+          }
+          document.body.appendChild(form);
+          form.submit();
+        },
+      });
+      if (shown) event.preventDefault();
+      return;
+    }
+
+    // Close open ellipsis menus when clicking elsewhere.
+    for (const open of document.querySelectorAll("details.dropdown[open]")) {
+      if (!open.contains(target)) open.removeAttribute("open");
+    }
+
+    // A single click anywhere on a grid row opens the user's page, as in OroPlatform;
+    // links, buttons, menus and form controls inside the row keep their own behaviour.
+    const row = target.closest("tr.row-link");
+    if (row && !target.closest("a, button, input, select, label, details")) {
+      const href = row.dataset.href;
+      if (href && href.startsWith("/")) window.location.assign(href);
+    }
+  });
+
+  // "Select all on this page" and the "all N matching" banner.
+  document.addEventListener("change", (event) => {
+    const target = event.target;
+    if (target.id === "select-page") {
+      for (const box of document.querySelectorAll('input[name="ids"]')) box.checked = target.checked;
+    }
+  });
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      for (const open of document.querySelectorAll("details.dropdown[open]")) {
+        open.removeAttribute("open");
+        open.querySelector("summary")?.focus();
+      }
+    }
+  });
+})();

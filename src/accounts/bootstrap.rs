@@ -2,7 +2,7 @@
 
 use super::Actor;
 use super::users::{self, NewUserInput};
-use crate::domain::{Email, PersonName, PlainPassword, Username};
+use crate::domain::{Email, PlainPassword, Profile, Username};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store;
@@ -35,13 +35,10 @@ pub async fn ensure_admin(state: &AppState, spec: &BootstrapAdmin) -> AppResult<
         }
     };
     let input = NewUserInput {
-        username: Username::parse(&spec.username)?,
-        email: Email::parse(&spec.email)?,
-        first_name: PersonName::default(),
-        last_name: PersonName::default(),
+        profile: Profile::minimal(Username::parse(&spec.username)?, Email::parse(&spec.email)?),
         password,
-        admin: true,
         enabled: true,
+        roles: vec![users::ADMIN_ROLE_ID, users::USER_ROLE_ID],
         organizations: Vec::new(),
     };
     match users::create(state, &Actor::system("bootstrap"), input).await {

@@ -96,3 +96,20 @@ pub async fn login(
     users::record_login(&state.db, user.id, now).await?;
     Ok(Ok(user))
 }
+
+/// Records which user a freshly signed-in session belongs to.
+pub async fn register_session(state: &AppState, user_id: i64, session_id: &str) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    crate::store::lifecycle::register_session(&mut tx, session_id, user_id, state.clock.now())
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Forgets which user owned sessions that have expired.
+pub async fn prune_sessions(state: &AppState) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    crate::store::lifecycle::prune_session_map(&mut tx).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -3,8 +3,10 @@
 
 pub mod bootstrap;
 pub mod hashing;
+pub mod lifecycle;
 pub mod login;
 pub mod users;
+pub mod views;
 
 /// Who is acting, for authorization and the audit log.
 #[derive(Debug, Clone)]

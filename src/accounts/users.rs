@@ -1,108 +1,325 @@
-//! Creating users and reading them for display.
+//! Creating and editing users: profile, roles, organizations, initial password.
+
+use std::collections::BTreeSet;
 
 use super::Actor;
-use crate::domain::{
-    Email, FieldError, OrganizationId, PersonName, PlainPassword, UserId, Username,
-};
+use crate::domain::{FieldError, OrganizationId, PlainPassword, Profile, UserId};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::{self, audit, organizations, users};
+use crate::store::lifecycle::{self, AuditMeta};
+use crate::store::{self, Tx, audit, organizations, users};
+
+pub use crate::store::users::{ADMIN_ROLE_ID, USER_ROLE_ID};
+
+/// The roles a user can hold: (id, label).
+pub const ROLES: [(i64, &str); 2] = [(ADMIN_ROLE_ID, "Administrator"), (USER_ROLE_ID, "User")];
 
 pub struct NewUserInput {
-    pub username: Username,
-    pub email: Email,
-    pub first_name: PersonName,
-    pub last_name: PersonName,
+    pub profile: Profile,
     pub password: PlainPassword,
-    pub admin: bool,
     pub enabled: bool,
+    /// Role ids; empty means User.
+    pub roles: Vec<i64>,
     /// Empty means the default organization.
     pub organizations: Vec<OrganizationId>,
 }
 
-/// Creates a user with its roles and memberships, in one transaction with its audit entry.
-/// A taken username or email is a field error, found before or at the insert (the unique
-/// index settles races).
-pub async fn create(state: &AppState, actor: &Actor, input: NewUserInput) -> AppResult<UserId> {
-    state
-        .settings
-        .security
-        .password
-        .check("password", &input.password)?;
-    let hash = state.hashing.hash(&input.password).await?;
-    let now = state.clock.now();
-    let (username_key, email_key) = (input.username.key(), input.email.key());
+pub struct UpdateUserInput {
+    pub profile: Profile,
+    pub enabled: bool,
+    pub roles: Vec<i64>,
+    pub organizations: Vec<OrganizationId>,
+}
 
-    let mut tx = state.db.begin().await?;
+fn profile_row<'a>(
+    p: &'a Profile,
+    username_key: &'a str,
+    email_key: &'a str,
+) -> users::ProfileRow<'a> {
+    users::ProfileRow {
+        username: p.username.as_str(),
+        username_key,
+        email: p.email.as_str(),
+        email_key,
+        name_prefix: p.name_prefix.as_deref(),
+        first_name: p.first_name.as_deref(),
+        middle_name: p.middle_name.as_deref(),
+        last_name: p.last_name.as_deref(),
+        name_suffix: p.name_suffix.as_deref(),
+        birthday: p.birthday.as_deref(),
+        phone: p.phone.as_deref(),
+    }
+}
+
+/// Field errors for a username or email another user already has.
+async fn uniqueness(tx: &mut Tx, p: &Profile, except: Option<UserId>) -> AppResult<()> {
     let mut errors = Vec::new();
-    if users::key_taken(&mut tx, false, &username_key).await? {
+    if users::key_taken(tx, false, &p.username.key(), except).await? {
         errors.push(FieldError::new(
             "username",
             "This username is already used.",
         ));
     }
-    if users::key_taken(&mut tx, true, &email_key).await? {
+    if users::key_taken(tx, true, &p.email.key(), except).await? {
         errors.push(FieldError::new("email", "This email is already used."));
     }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
     }
-    let first_name = input.first_name.into_inner();
-    let last_name = input.last_name.into_inner();
-    let id = users::insert(
-        &mut tx,
-        &users::NewUser {
-            username: input.username.as_str(),
-            username_key: &username_key,
-            email: input.email.as_str(),
-            email_key: &email_key,
-            first_name: first_name.as_deref(),
-            last_name: last_name.as_deref(),
-            enabled: input.enabled,
-            password_hash: &hash,
-            now,
-        },
-    )
-    .await
-    .map_err(|e| {
-        if store::is_unique_violation(&e) {
-            AppError::Validation(vec![FieldError::new(
-                "username",
-                "This username or email is already used.",
-            )])
-        } else {
-            e.into()
-        }
-    })?;
-    users::add_role(&mut tx, id, users::USER_ROLE_ID).await?;
-    if input.admin {
-        users::add_role(&mut tx, id, users::ADMIN_ROLE_ID).await?;
+}
+
+/// A unique violation at write time (a race the pre-check lost) is still a field error.
+fn unique_to_field(e: sqlx::Error) -> AppError {
+    if store::is_unique_violation(&e) {
+        AppError::Validation(vec![FieldError::new(
+            "username",
+            "This username or email is already used.",
+        )])
+    } else {
+        e.into()
     }
+}
+
+async fn check_roles_and_orgs(
+    roles: &[i64],
+    orgs: &[OrganizationId],
+    state: &AppState,
+) -> AppResult<()> {
+    let mut errors = Vec::new();
+    if roles.iter().any(|r| !ROLES.iter().any(|(id, _)| id == r)) {
+        errors.push(FieldError::new("roles", "Choose roles from the list."));
+    }
+    let known: BTreeSet<OrganizationId> = organizations::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    if orgs.iter().any(|o| !known.contains(o)) {
+        errors.push(FieldError::new(
+            "organizations",
+            "Choose organizations from the list.",
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+fn audit_entry<'a>(
+    actor: &'a Actor,
+    action: &'a str,
+    id: UserId,
+    label: &'a str,
+    details: Option<&'a str>,
+    at: i64,
+) -> audit::Entry<'a> {
+    audit::Entry {
+        actor_id: actor.user_id,
+        actor_name: Some(&actor.name),
+        action,
+        target_type: "user",
+        target_id: Some(id),
+        target_label: Some(label),
+        details,
+        ip: actor.ip.as_deref(),
+        at,
+    }
+}
+
+/// Creates a user with its roles and memberships, in one transaction with its audit entry.
+pub async fn create(state: &AppState, actor: &Actor, input: NewUserInput) -> AppResult<UserId> {
+    let roles = if input.roles.is_empty() {
+        vec![USER_ROLE_ID]
+    } else {
+        input.roles
+    };
     let orgs = if input.organizations.is_empty() {
         vec![organizations::DEFAULT_ORGANIZATION_ID]
     } else {
         input.organizations
     };
-    for org in orgs {
-        users::add_organization(&mut tx, id, org).await?;
+    let mut errors = Vec::new();
+    if let Err(e) = state
+        .settings
+        .security
+        .password
+        .check("password", &input.password)
+    {
+        errors.push(e);
     }
+    if let Err(AppError::Validation(mut e)) = check_roles_and_orgs(&roles, &orgs, state).await {
+        errors.append(&mut e);
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let hash = state.hashing.hash(&input.password).await?;
+    let now = state.clock.now();
+    let p = &input.profile;
+    let (ukey, ekey) = (p.username.key(), p.email.key());
+
+    let mut tx = state.db.begin().await?;
+    uniqueness(&mut tx, p, None).await?;
+    let id = users::insert(
+        &mut tx,
+        &profile_row(p, &ukey, &ekey),
+        input.enabled,
+        &hash,
+        now,
+    )
+    .await
+    .map_err(unique_to_field)?;
+    users::set_roles(&mut tx, id, &roles).await?;
+    users::set_organizations(&mut tx, id, &orgs).await?;
     audit::record(
         &mut tx,
-        &audit::Entry {
-            actor_id: actor.user_id,
-            actor_name: Some(&actor.name),
-            action: "user.created",
-            target_type: "user",
-            target_id: Some(id),
-            target_label: Some(input.username.as_str()),
-            details: None,
-            ip: actor.ip.as_deref(),
-            at: now,
-        },
+        &audit_entry(actor, "user.created", id, p.username.as_str(), None, now),
     )
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Edits a user. Enabling or disabling through the form follows the same rules as the
+/// Enable/Disable buttons; an administrator cannot take their own Administrator role away,
+/// and the last administrator keeps theirs.
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    id: UserId,
+    input: UpdateUserInput,
+) -> AppResult<()> {
+    let current = users::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut errors = Vec::new();
+    if input.roles.is_empty() {
+        errors.push(FieldError::new("roles", "Choose at least one role."));
+    }
+    if input.organizations.is_empty() {
+        errors.push(FieldError::new(
+            "organizations",
+            "Choose at least one organization.",
+        ));
+    }
+    let is_self = actor.user_id == Some(id);
+    let loses_admin = current.is_admin && !input.roles.contains(&ADMIN_ROLE_ID);
+    if is_self && loses_admin {
+        errors.push(FieldError::new(
+            "roles",
+            "You cannot remove your own Administrator role.",
+        ));
+    }
+    if is_self && !input.enabled {
+        errors.push(FieldError::new(
+            "enabled",
+            "You cannot disable your own account.",
+        ));
+    }
+    if let Err(AppError::Validation(mut e)) =
+        check_roles_and_orgs(&input.roles, &input.organizations, state).await
+    {
+        errors.append(&mut e);
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let now = state.clock.now();
+    let p = &input.profile;
+    let (ukey, ekey) = (p.username.key(), p.email.key());
+
+    let mut tx = state.db.begin().await?;
+    uniqueness(&mut tx, p, Some(id)).await?;
+    users::update_profile(&mut tx, id, &profile_row(p, &ukey, &ekey), now)
+        .await
+        .map_err(unique_to_field)?;
+    users::set_roles(&mut tx, id, &input.roles).await?;
+    users::set_organizations(&mut tx, id, &input.organizations).await?;
+    if input.enabled != current.enabled {
+        let meta = AuditMeta {
+            actor_id: actor.user_id,
+            actor_name: &actor.name,
+            ip: actor.ip.as_deref(),
+            now,
+        };
+        let only = crate::grid::UserFilter::only(vec![id]);
+        lifecycle::set_enabled(&mut tx, &only, input.enabled, None, &meta).await?;
+    }
+    if loses_admin && lifecycle::count_admins(&mut tx, true).await? == 0 {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "roles",
+            "This is the last enabled administrator: the Administrator role stays.",
+        )]));
+    }
+    if !input.enabled && lifecycle::count_admins(&mut tx, true).await? == 0 {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "enabled",
+            "The last enabled administrator cannot be disabled.",
+        )]));
+    }
+    let changed = changed_fields(&current, p, &input.roles, current.is_admin);
+    let details = serde_json::json!({ "changed": changed }).to_string();
+    audit::record(
+        &mut tx,
+        &audit_entry(
+            actor,
+            "user.updated",
+            id,
+            p.username.as_str(),
+            Some(&details),
+            now,
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn changed_fields(
+    u: &users::UserRow,
+    p: &Profile,
+    roles: &[i64],
+    was_admin: bool,
+) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mut cmp = |name: &'static str, old: Option<&str>, new: Option<&str>| {
+        if old != new {
+            out.push(name);
+        }
+    };
+    cmp("username", Some(&u.username), Some(p.username.as_str()));
+    cmp("email", Some(&u.email), Some(p.email.as_str()));
+    cmp(
+        "name_prefix",
+        u.name_prefix.as_deref(),
+        p.name_prefix.as_deref(),
+    );
+    cmp(
+        "first_name",
+        u.first_name.as_deref(),
+        p.first_name.as_deref(),
+    );
+    cmp(
+        "middle_name",
+        u.middle_name.as_deref(),
+        p.middle_name.as_deref(),
+    );
+    cmp("last_name", u.last_name.as_deref(), p.last_name.as_deref());
+    cmp(
+        "name_suffix",
+        u.name_suffix.as_deref(),
+        p.name_suffix.as_deref(),
+    );
+    cmp("birthday", u.birthday.as_deref(), p.birthday.as_deref());
+    cmp("phone", u.phone.as_deref(), p.phone.as_deref());
+    if was_admin != roles.contains(&ADMIN_ROLE_ID) {
+        out.push("roles");
+    }
+    out
 }
 
 pub async fn organization_id_by_name(

@@ -2,10 +2,13 @@
 //! never see a raw string again.
 
 pub mod password;
+mod profile;
 mod status;
 mod user;
 
 pub use password::{PasswordPolicy, PlainPassword};
+pub use profile::{Profile, ProfileInput};
+
 pub use status::AuthStatus;
 pub use user::{Email, PersonName, Username};
 

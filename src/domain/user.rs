@@ -116,6 +116,10 @@ impl PersonName {
     pub fn into_inner(self) -> Option<String> {
         self.0
     }
+
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
 }
 
 #[cfg(test)]

@@ -1,14 +1,23 @@
-//! The users grid's query model: what may be sorted, how pages are cut, and parsing of the
-//! grid state from the URL. Every value that reaches SQL text comes from an enum here.
+//! The users grid's query model: the view, filters, sort and paging, parsed from the URL
+//! (the whole grid state lives there) into a `UserFilter` and allow-listed sort columns.
 
-use serde::Deserialize;
+pub mod filter;
 
+use std::collections::HashMap;
+
+use time::macros::format_description;
+
+pub use filter::{DateField, DateRange, TextField, TextFilter, TextOp, UserFilter, View};
+
+use crate::domain::AuthStatus;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::users::{self, UserRow};
 
 pub const PAGE_SIZES: [u32; 4] = [10, 25, 50, 100];
 pub const DEFAULT_PAGE_SIZE: u32 = 25;
+/// Longest text filter accepted; longer values are refused, not truncated.
+const MAX_FILTER_LEN: usize = 255;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortColumn {
@@ -36,7 +45,7 @@ impl SortColumn {
         Self::UpdatedAt,
     ];
 
-    /// The name used in URLs.
+    /// The name used in URLs (and in the API's `sort`).
     pub fn key(self) -> &'static str {
         match self {
             Self::Username => "username",
@@ -51,36 +60,18 @@ impl SortColumn {
         }
     }
 
-    fn column(self) -> &'static str {
-        match self {
-            Self::Username => "u.username_key",
-            Self::Email => "u.email_key",
-            Self::FirstName => "u.first_name",
-            Self::LastName => "u.last_name",
-            Self::Enabled => "u.enabled",
-            Self::AuthStatus => "u.auth_status",
-            Self::LastLogin => "u.last_login_at",
-            Self::CreatedAt => "u.created_at",
-            Self::UpdatedAt => "u.updated_at",
-        }
-    }
-
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.key() == s)
     }
 }
 
-/// The grid state as it arrives in the query string, before validation.
-#[derive(Debug, Default, Deserialize)]
-pub struct GridParams {
-    pub sort: Option<String>,
-    pub dir: Option<String>,
-    pub page: Option<String>,
-    pub size: Option<String>,
-}
+/// The grid state as it arrives in the query string, before validation. Unknown
+/// parameters are ignored (a bookmarked URL from an older version still opens).
+pub type GridParams = HashMap<String, String>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GridQuery {
+    pub filter: UserFilter,
     pub sort: SortColumn,
     pub desc: bool,
     pub page: u32,
@@ -90,6 +81,7 @@ pub struct GridQuery {
 impl Default for GridQuery {
     fn default() -> Self {
         Self {
+            filter: UserFilter::default(),
             sort: SortColumn::Username,
             desc: false,
             page: 1,
@@ -98,37 +90,134 @@ impl Default for GridQuery {
     }
 }
 
+fn bad(msg: String) -> AppError {
+    AppError::BadRequest(msg)
+}
+
+fn parse_day(field: DateField, end: &str, s: &str) -> AppResult<i64> {
+    let fmt = format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(s, &fmt).map_err(|_| {
+        bad(format!(
+            "The {end} date of \"{}\" must look like 2026-01-31, not {s:?}.",
+            field.label()
+        ))
+    })?;
+    Ok(day.midnight().assume_utc().unix_timestamp())
+}
+
 impl GridQuery {
     pub fn parse(p: &GridParams) -> AppResult<Self> {
+        let get = |k: &str| p.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
         let mut q = Self::default();
-        if let Some(s) = p.sort.as_deref().filter(|s| !s.is_empty()) {
-            q.sort = SortColumn::parse(s).ok_or_else(|| {
-                AppError::BadRequest(format!("The grid cannot be sorted by {s:?}."))
-            })?;
+        if let Some(v) = get("view") {
+            q.filter.view = View::parse(v)
+                .ok_or_else(|| bad(format!("There is no grid view called {v:?}.")))?;
         }
-        match p.dir.as_deref() {
-            None | Some("") | Some("asc") => {}
+        for field in TextField::ALL {
+            let Some(value) = get(field.param()) else {
+                continue;
+            };
+            if value.chars().count() > MAX_FILTER_LEN {
+                return Err(bad(format!(
+                    "The \"{}\" filter is longer than {MAX_FILTER_LEN} characters.",
+                    field.label()
+                )));
+            }
+            let op_key = format!("{}_op", field.param());
+            let op = match get(&op_key) {
+                None => TextOp::Contains,
+                Some(o) => TextOp::parse(o).ok_or_else(|| {
+                    bad(format!(
+                        "Unknown operator {o:?} for \"{}\"; use contains, is or starts.",
+                        field.label()
+                    ))
+                })?,
+            };
+            q.filter.text.push(TextFilter {
+                field,
+                op,
+                value: value.to_owned(),
+            });
+        }
+        match get("enabled") {
+            None => {}
+            Some("1") => q.filter.enabled = Some(true),
+            Some("0") => q.filter.enabled = Some(false),
+            Some(v) => {
+                return Err(bad(format!(
+                    "The \"Enabled\" filter takes 1 or 0, not {v:?}."
+                )));
+            }
+        }
+        if let Some(v) = get("status") {
+            q.filter.status = Some(
+                AuthStatus::parse(v)
+                    .ok_or_else(|| bad(format!("Unknown authentication status {v:?}.")))?,
+            );
+        }
+        if let Some(v) = get("org") {
+            q.filter.organization =
+                Some(v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    bad(format!(
+                        "The organization filter {v:?} is not an organization id."
+                    ))
+                })?);
+        }
+        for field in DateField::ALL {
+            let from = get(&format!("{}_from", field.param()))
+                .map(|s| parse_day(field, "start", s))
+                .transpose()?;
+            let to = get(&format!("{}_to", field.param()))
+                .map(|s| parse_day(field, "end", s))
+                .transpose()?
+                .map(|t| t + 86_400);
+            if let (Some(f), Some(t)) = (from, to)
+                && f >= t
+            {
+                return Err(bad(format!(
+                    "The \"{}\" range ends before it starts.",
+                    field.label()
+                )));
+            }
+            if from.is_some() || to.is_some() {
+                q.filter.dates.push(DateRange {
+                    field,
+                    from,
+                    to_exclusive: to,
+                });
+            }
+        }
+        if let Some(s) = get("sort") {
+            q.sort = SortColumn::parse(s)
+                .ok_or_else(|| bad(format!("The grid cannot be sorted by {s:?}.")))?;
+        }
+        match get("dir") {
+            None | Some("asc") => {}
             Some("desc") => q.desc = true,
             Some(other) => {
-                return Err(AppError::BadRequest(format!(
+                return Err(bad(format!(
                     "Unknown sort direction {other:?}; use \"asc\" or \"desc\"."
                 )));
             }
         }
-        if let Some(s) = p.page.as_deref().filter(|s| !s.is_empty()) {
-            q.page = s.parse::<u32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                AppError::BadRequest(format!(
-                    "The page number {s:?} is not a positive whole number."
-                ))
-            })?;
+        if let Some(s) = get("page") {
+            q.page = s
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .ok_or_else(|| {
+                    bad(format!(
+                        "The page number {s:?} is not a positive whole number."
+                    ))
+                })?;
         }
-        if let Some(s) = p.size.as_deref().filter(|s| !s.is_empty()) {
+        if let Some(s) = get("size") {
             q.size = s
                 .parse::<u32>()
                 .ok()
                 .filter(|n| PAGE_SIZES.contains(n))
                 .ok_or_else(|| {
-                    AppError::BadRequest(format!(
+                    bad(format!(
                         "The page size {s:?} is not one of 10, 25, 50, 100."
                     ))
                 })?;
@@ -136,23 +225,87 @@ impl GridQuery {
         Ok(q)
     }
 
-    /// ORDER BY text: the chosen column, then the id, so that rows with equal values keep
-    /// one order and paging never repeats or skips a row.
-    fn order_by(&self) -> String {
-        let dir = if self.desc { "DESC" } else { "ASC" };
-        // NULLs last in both directions on both backends.
-        let col = self.sort.column();
-        format!("({col} IS NULL) ASC, {col} {dir}, u.id {dir}")
+    /// The filter part of the state (view and filters) as query pairs, defaults omitted.
+    pub fn filter_pairs(&self) -> Vec<(String, String)> {
+        let f = &self.filter;
+        let mut out = Vec::new();
+        if f.view != View::All {
+            out.push(("view".into(), f.view.param().into()));
+        }
+        for t in &f.text {
+            out.push((t.field.param().into(), t.value.clone()));
+            if t.op != TextOp::Contains {
+                out.push((format!("{}_op", t.field.param()), t.op.param().into()));
+            }
+        }
+        if let Some(e) = f.enabled {
+            out.push(("enabled".into(), if e { "1" } else { "0" }.into()));
+        }
+        if let Some(s) = f.status {
+            out.push(("status".into(), s.as_str().into()));
+        }
+        if let Some(o) = f.organization {
+            out.push(("org".into(), o.to_string()));
+        }
+        let day = |t: i64| {
+            time::OffsetDateTime::from_unix_timestamp(t)
+                .map(|d| d.date().to_string())
+                .unwrap_or_default()
+        };
+        for d in &f.dates {
+            if let Some(from) = d.from {
+                out.push((format!("{}_from", d.field.param()), day(from)));
+            }
+            if let Some(to) = d.to_exclusive {
+                out.push((format!("{}_to", d.field.param()), day(to - 86_400)));
+            }
+        }
+        out
     }
 
-    /// The query string for this state with one change, for links in the grid.
-    pub fn href(&self, sort: SortColumn, desc: bool, page: u32, size: u32) -> String {
-        format!(
-            "/admin/user?sort={}&dir={}&page={page}&size={size}",
-            sort.key(),
-            if desc { "desc" } else { "asc" }
-        )
+    /// Filters plus sort: what a saved view remembers.
+    pub fn view_query(&self) -> String {
+        let mut pairs = self.filter_pairs();
+        if self.sort != SortColumn::Username || self.desc {
+            pairs.push(("sort".into(), self.sort.key().into()));
+            pairs.push(("dir".into(), if self.desc { "desc" } else { "asc" }.into()));
+        }
+        encode(&pairs)
     }
+
+    /// A link to this grid state with the sort, page and size given.
+    pub fn href(&self, sort: SortColumn, desc: bool, page: u32, size: u32) -> String {
+        let mut pairs = self.filter_pairs();
+        pairs.push(("sort".into(), sort.key().into()));
+        pairs.push(("dir".into(), if desc { "desc" } else { "asc" }.into()));
+        pairs.push(("page".into(), page.to_string()));
+        pairs.push(("size".into(), size.to_string()));
+        format!("/admin/user?{}", encode(&pairs))
+    }
+
+    pub fn text_value(&self, field: TextField) -> (&str, TextOp) {
+        self.filter
+            .text
+            .iter()
+            .find(|t| t.field == field)
+            .map_or(("", TextOp::Contains), |t| (t.value.as_str(), t.op))
+    }
+}
+
+pub fn encode(pairs: &[(String, String)]) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+/// Parses a stored or posted query string (a saved view, the "all matching" selection).
+pub fn parse_query_string(qs: &str) -> AppResult<GridQuery> {
+    let params: GridParams = url::form_urlencoded::parse(qs.trim_start_matches('?').as_bytes())
+        .into_owned()
+        .collect();
+    GridQuery::parse(&params)
 }
 
 pub struct GridPage {
@@ -166,10 +319,10 @@ pub struct GridRow {
 }
 
 pub async fn load(state: &AppState, q: &GridQuery) -> AppResult<GridPage> {
-    let total = users::count(&state.db).await?;
+    let total = users::count_matching(&state.db, &q.filter).await?;
     let limit = i64::from(q.size);
     let offset = i64::from(q.page - 1) * limit;
-    let rows = users::page(&state.db, &q.order_by(), limit, offset).await?;
+    let rows = users::page(&state.db, &q.filter, q.sort, q.desc, limit, offset).await?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let orgs = users::organization_names(&state.db, &ids).await?;
     let rows = rows
@@ -184,4 +337,48 @@ pub async fn load(state: &AppState, q: &GridQuery) -> AppResult<GridPage> {
         })
         .collect();
     Ok(GridPage { rows, total })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(s: &str) -> AppResult<GridQuery> {
+        parse_query_string(s)
+    }
+
+    #[test]
+    fn round_trips_through_the_url() {
+        let g = q("view=cannot_login&email=%40x.org&email_op=starts&enabled=0&status=locked&org=3&created_from=2026-01-01&created_to=2026-01-31&sort=lastName&dir=desc").unwrap();
+        assert_eq!(g.filter.view, View::CannotLogin);
+        assert_eq!(
+            g.filter.dates[0].to_exclusive.unwrap() - g.filter.dates[0].from.unwrap(),
+            31 * 86_400
+        );
+        let again = q(&g.view_query()).unwrap();
+        assert_eq!(again, g);
+    }
+
+    #[test]
+    fn refuses_bad_values_with_a_reason() {
+        for (s, msg) in [
+            ("view=everyone", "no grid view"),
+            ("email_op=regex&email=x", "Unknown operator"),
+            ("enabled=yes", "takes 1 or 0"),
+            ("status=sleepy", "Unknown authentication status"),
+            ("created_from=31/01/2026", "must look like 2026-01-31"),
+            (
+                "updated_from=2026-02-01&updated_to=2026-01-01",
+                "ends before it starts",
+            ),
+            ("org=-1", "not an organization id"),
+        ] {
+            let err = q(s).unwrap_err();
+            assert!(
+                err.public_message().contains(msg),
+                "{s}: {}",
+                err.public_message()
+            );
+        }
+    }
 }

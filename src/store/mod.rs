@@ -10,9 +10,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub mod audit;
+pub mod lifecycle;
 pub mod organizations;
 pub mod sessions;
+pub mod user_filter;
 pub mod users;
+pub mod views;
 
 /// Runs the same expression against whichever pool it is. Each arm is compiled for its own
 /// backend, so `query_as::<_, Row>` decodes natively (no `Any` driver).
@@ -127,6 +130,13 @@ impl Db {
 }
 
 impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
     pub async fn commit(self) -> StoreResult<()> {
         match self {
             Tx::Sqlite(t) => t.commit().await,

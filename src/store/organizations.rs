@@ -10,3 +10,9 @@ pub async fn find_by_name(db: &Db, name_key: &str) -> StoreResult<Option<Organiz
     const SQL: &str = "SELECT id FROM organizations WHERE name_key = $1";
     on_db!(db, p => sqlx::query_scalar(SQL).bind(name_key).fetch_optional(p).await)
 }
+
+/// Every organization as (id, name), by name.
+pub async fn list(db: &Db) -> StoreResult<Vec<(OrganizationId, String)>> {
+    const SQL: &str = "SELECT id, name FROM organizations ORDER BY name_key";
+    on_db!(db, p => sqlx::query_as(SQL).fetch_all(p).await)
+}

@@ -1,7 +1,9 @@
 //! The `users` table and its memberships.
 
+use super::user_filter::{self, bind_all};
 use super::{Db, StoreResult, Tx, on_db, on_tx};
 use crate::domain::{OrganizationId, UserId};
+use crate::grid::{SortColumn, UserFilter};
 
 /// Role ids fixed by the first migration.
 pub const ADMIN_ROLE_ID: i64 = 1;
@@ -38,16 +40,19 @@ pub struct UserRow {
     pub is_admin: bool,
 }
 
-pub struct NewUser<'a> {
+/// Every profile column of a user, as the store writes it.
+pub struct ProfileRow<'a> {
     pub username: &'a str,
     pub username_key: &'a str,
     pub email: &'a str,
     pub email_key: &'a str,
+    pub name_prefix: Option<&'a str>,
     pub first_name: Option<&'a str>,
+    pub middle_name: Option<&'a str>,
     pub last_name: Option<&'a str>,
-    pub enabled: bool,
-    pub password_hash: &'a str,
-    pub now: i64,
+    pub name_suffix: Option<&'a str>,
+    pub birthday: Option<&'a str>,
+    pub phone: Option<&'a str>,
 }
 
 pub async fn count(db: &Db) -> StoreResult<i64> {
@@ -69,32 +74,113 @@ pub async fn find_by_login(db: &Db, key: &str) -> StoreResult<Option<UserRow>> {
 }
 
 /// Inserts a user; a unique violation means the username or email key is taken.
-pub async fn insert(tx: &mut Tx, u: &NewUser<'_>) -> StoreResult<UserId> {
-    const SQL: &str = "INSERT INTO users (username, username_key, email, email_key, first_name, \
-        last_name, enabled, password_hash, created_at, updated_at) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id";
+pub async fn insert(
+    tx: &mut Tx,
+    p: &ProfileRow<'_>,
+    enabled: bool,
+    password_hash: &str,
+    now: i64,
+) -> StoreResult<UserId> {
+    const SQL: &str = "INSERT INTO users (username, username_key, email, email_key, name_prefix, \
+        first_name, middle_name, last_name, name_suffix, birthday, phone, enabled, password_hash, \
+        created_at, updated_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id";
     on_tx!(tx, c => sqlx::query_scalar(SQL)
-        .bind(u.username)
-        .bind(u.username_key)
-        .bind(u.email)
-        .bind(u.email_key)
-        .bind(u.first_name)
-        .bind(u.last_name)
-        .bind(u.enabled)
-        .bind(u.password_hash)
-        .bind(u.now)
+        .bind(p.username)
+        .bind(p.username_key)
+        .bind(p.email)
+        .bind(p.email_key)
+        .bind(p.name_prefix)
+        .bind(p.first_name)
+        .bind(p.middle_name)
+        .bind(p.last_name)
+        .bind(p.name_suffix)
+        .bind(p.birthday)
+        .bind(p.phone)
+        .bind(enabled)
+        .bind(password_hash)
+        .bind(now)
         .fetch_one(c)
         .await)
 }
 
-/// Which of the two unique keys is taken, for a precise field error.
-pub async fn key_taken(tx: &mut Tx, column_is_email: bool, key: &str) -> StoreResult<bool> {
+pub async fn update_profile(
+    tx: &mut Tx,
+    id: UserId,
+    p: &ProfileRow<'_>,
+    now: i64,
+) -> StoreResult<bool> {
+    const SQL: &str = "UPDATE users SET username = $2, username_key = $3, email = $4, email_key = $5, \
+        name_prefix = $6, first_name = $7, middle_name = $8, last_name = $9, name_suffix = $10, \
+        birthday = $11, phone = $12, updated_at = $13 WHERE id = $1";
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(id)
+        .bind(p.username)
+        .bind(p.username_key)
+        .bind(p.email)
+        .bind(p.email_key)
+        .bind(p.name_prefix)
+        .bind(p.first_name)
+        .bind(p.middle_name)
+        .bind(p.last_name)
+        .bind(p.name_suffix)
+        .bind(p.birthday)
+        .bind(p.phone)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() > 0))
+}
+
+/// Replaces the user's roles with `roles`.
+pub async fn set_roles(tx: &mut Tx, user: UserId, roles: &[i64]) -> StoreResult<()> {
+    const SQL: &str = "DELETE FROM user_roles WHERE user_id = $1";
+    on_tx!(tx, c => sqlx::query(SQL).bind(user).execute(c).await.map(|_| ()))?;
+    for r in roles {
+        add_role(tx, user, *r).await?;
+    }
+    Ok(())
+}
+
+/// Replaces the user's organizations with `orgs`.
+pub async fn set_organizations(
+    tx: &mut Tx,
+    user: UserId,
+    orgs: &[OrganizationId],
+) -> StoreResult<()> {
+    const SQL: &str = "DELETE FROM user_organizations WHERE user_id = $1";
+    on_tx!(tx, c => sqlx::query(SQL).bind(user).execute(c).await.map(|_| ()))?;
+    for o in orgs {
+        add_organization(tx, user, *o).await?;
+    }
+    Ok(())
+}
+
+pub async fn organization_ids(db: &Db, id: UserId) -> StoreResult<Vec<OrganizationId>> {
+    const SQL: &str = "SELECT organization_id FROM user_organizations WHERE user_id = $1 ORDER BY organization_id";
+    on_db!(db, p => sqlx::query_scalar(SQL).bind(id).fetch_all(p).await)
+}
+
+pub async fn role_ids(db: &Db, id: UserId) -> StoreResult<Vec<i64>> {
+    const SQL: &str = "SELECT role_id FROM user_roles WHERE user_id = $1 ORDER BY role_id";
+    on_db!(db, p => sqlx::query_scalar(SQL).bind(id).fetch_all(p).await)
+}
+
+/// Whether another user (not `except`) has this username key or email key, for a
+/// precise field error.
+pub async fn key_taken(
+    tx: &mut Tx,
+    column_is_email: bool,
+    key: &str,
+    except: Option<UserId>,
+) -> StoreResult<bool> {
     let sql = if column_is_email {
-        "SELECT EXISTS (SELECT 1 FROM users WHERE email_key = $1)"
+        "SELECT COUNT(*) FROM users WHERE email_key = $1 AND id <> $2"
     } else {
-        "SELECT EXISTS (SELECT 1 FROM users WHERE username_key = $1)"
+        "SELECT COUNT(*) FROM users WHERE username_key = $1 AND id <> $2"
     };
-    on_tx!(tx, c => sqlx::query_scalar(sql).bind(key).fetch_one(c).await)
+    let n: i64 = on_tx!(tx, c => sqlx::query_scalar(sql).bind(key).bind(except.unwrap_or(0)).fetch_one(c).await)?;
+    Ok(n > 0)
 }
 
 pub async fn add_role(tx: &mut Tx, user: UserId, role: i64) -> StoreResult<()> {
@@ -160,9 +246,38 @@ pub async fn role_labels(db: &Db, id: UserId) -> StoreResult<Vec<String>> {
     on_db!(db, p => sqlx::query_scalar(SQL).bind(id).fetch_all(p).await)
 }
 
-/// One page of users in a fixed, allow-listed order. `order_by` is built by the grid
-/// module from an enum, never from request text.
-pub async fn page(db: &Db, order_by: &str, limit: i64, offset: i64) -> StoreResult<Vec<UserRow>> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY {order_by} LIMIT $1 OFFSET $2");
-    on_db!(db, p => sqlx::query_as::<_, UserRow>(&sql).bind(limit).bind(offset).fetch_all(p).await)
+pub async fn count_matching(db: &Db, f: &UserFilter) -> StoreResult<i64> {
+    let w = user_filter::build(f, 1);
+    let sql = format!("SELECT COUNT(*) FROM users u WHERE {}", w.sql);
+    on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &w.binds).fetch_one(p).await)
+}
+
+/// One page of the users matching `f`, in an allow-listed order.
+pub async fn page(
+    db: &Db,
+    f: &UserFilter,
+    sort: SortColumn,
+    desc: bool,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<UserRow>> {
+    let w = user_filter::build(f, 1);
+    let n = w.next_placeholder(1);
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE {} ORDER BY {} LIMIT ${} OFFSET ${}",
+        w.sql,
+        user_filter::order_by(sort, desc),
+        n,
+        n + 1
+    );
+    on_db!(db, p => bind_all!(sqlx::query_as::<_, UserRow>(&sql), &w.binds)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(p)
+        .await)
+}
+
+pub async fn role_ids_tx(tx: &mut Tx, id: UserId) -> StoreResult<Vec<i64>> {
+    const SQL: &str = "SELECT role_id FROM user_roles WHERE user_id = $1 ORDER BY role_id";
+    on_tx!(tx, c => sqlx::query_scalar(SQL).bind(id).fetch_all(c).await)
 }

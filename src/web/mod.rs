@@ -36,6 +36,26 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
         .route("/user", get(pages::users::grid))
         .route("/user/", get(pages::users::grid))
         .route("/user/view/{id}", get(pages::user_page::view))
+        .route(
+            "/user/create",
+            get(pages::user_forms::create_form).post(pages::user_forms::create),
+        )
+        .route(
+            "/user/update/{id}",
+            get(pages::user_forms::edit_form).post(pages::user_forms::update),
+        )
+        .route("/user/enable/{id}", post(pages::user_actions::enable))
+        .route("/user/disable/{id}", post(pages::user_actions::disable))
+        .route("/user/activate/{id}", post(pages::user_actions::activate))
+        .route(
+            "/user/delete/{id}",
+            get(pages::user_actions::delete_confirm).post(pages::user_actions::delete),
+        )
+        .route("/user/mass/{action}", post(pages::mass::run))
+        .route("/user/views", post(pages::views::save))
+        .route("/user/views/{id}/rename", post(pages::views::rename))
+        .route("/user/views/{id}/delete", post(pages::views::delete))
+        .route("/user/views/{id}/default", post(pages::views::set_default))
         .route("/user/profile/view", get(pages::user_page::profile))
         .route(
             "/user/login",

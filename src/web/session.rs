@@ -2,7 +2,9 @@
 //! read it. `CurrentUser` reloads the user on every request, so disabling, locking or a
 //! password change ends live sessions at once (through `session_epoch`).
 
-use axum::extract::{FromRef, FromRequestParts};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::Method;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -11,6 +13,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
+use crate::accounts::Actor;
 use crate::domain::AuthStatus;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -45,7 +48,7 @@ pub async fn stored_csrf_token(session: &Session) -> Option<String> {
 
 /// Starts an authenticated session: a new session id (so a planted id is worthless), a new
 /// CSRF token, and the user's current epoch.
-pub async fn sign_in(session: &Session, user: &UserRow) -> Result<(), AppError> {
+pub async fn sign_in(state: &AppState, session: &Session, user: &UserRow) -> Result<(), AppError> {
     session.cycle_id().await.map_err(internal)?;
     session.remove_value(CSRF).await.map_err(internal)?;
     session.insert(UID, user.id).await.map_err(internal)?;
@@ -53,6 +56,12 @@ pub async fn sign_in(session: &Session, user: &UserRow) -> Result<(), AppError> 
         .insert(EPOCH, user.session_epoch)
         .await
         .map_err(internal)?;
+    // Saving now assigns the new id, which is recorded against the user so that disabling
+    // or deleting them can remove this session in the same transaction.
+    session.save().await.map_err(internal)?;
+    if let Some(id) = session.id() {
+        crate::accounts::login::register_session(state, user.id, &id.to_string()).await?;
+    }
     Ok(())
 }
 
@@ -198,6 +207,39 @@ where
         } else {
             Err(AppError::Forbidden("Only administrators can manage users.".into()).into_response())
         }
+    }
+}
+
+/// A signed-in administrator as the rules see them: for authorization and the audit log.
+pub struct AdminActor {
+    pub user: UserRow,
+    pub actor: Actor,
+}
+
+impl<S> FromRequestParts<S> for AdminActor
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Admin(user) = Admin::from_request_parts(parts, state).await?;
+        let actor = actor_for(&user, parts);
+        Ok(AdminActor { user, actor })
+    }
+}
+
+/// The actor for a signed-in user on this request.
+pub fn actor_for(user: &UserRow, parts: &Parts) -> Actor {
+    let ip = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    Actor {
+        user_id: Some(user.id),
+        name: user.username.clone(),
+        ip,
     }
 }
 

@@ -137,7 +137,7 @@ async fn user_create_and_duplicates(backend: Backend) {
     // Nothing was written by the failed attempts.
     app.login_as_admin().await;
     let (_, html) = app.get_html("/admin/user").await;
-    let users = crate::common::texts(&html, "table.datagrid tbody td:first-child");
+    let users = crate::common::texts(&html, "table.datagrid tbody td:nth-child(2)");
     assert_eq!(users, vec!["admin", "Carol", "erin"]);
 }
 

@@ -33,8 +33,12 @@ async fn grid_sorts_pages_and_escapes(backend: Backend) {
         assert!(out.status.success());
     }
     app.login_as_admin().await;
-    let col =
-        |html: &str, n: usize| texts(html, &format!("table.datagrid tbody td:nth-child({n})"));
+    let col = |html: &str, n: usize| {
+        texts(
+            html,
+            &format!("table.datagrid tbody td:nth-child({})", n + 1),
+        )
+    };
 
     let (status, html) = app.get_html("/admin/user").await;
     assert_eq!(status, StatusCode::OK);
@@ -135,7 +139,10 @@ async fn user_page_shows_general_information(backend: Backend) {
             "{expected} in {info:?}"
         );
     }
-    assert_eq!(texts(&html, "h2"), vec!["General Information", "History"]);
+    assert_eq!(
+        texts(&html, "section h2"),
+        vec!["General Information", "History"]
+    );
     assert!(texts(&html, "table.compact td").contains(&"User created".to_string()));
     let (status, _) = app.get_html("/admin/user/view/999999").await;
     assert_eq!(status, StatusCode::NOT_FOUND);

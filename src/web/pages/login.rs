@@ -65,7 +65,7 @@ pub async fn submit(
     let password = PlainPassword::new(f.password);
     match login::login(&state, &f.username, &password, Some(&ip)).await? {
         Ok(user) => {
-            session::sign_in(&session, &user).await?;
+            session::sign_in(&state, &session, &user).await?;
             if f.remember_me.is_some() {
                 session.set_expiry(Some(Expiry::OnInactivity(time::Duration::days(30))));
             }
@@ -106,7 +106,7 @@ pub fn home_for(is_admin: bool) -> &'static str {
 
 /// Only paths on this site: "/x" but not "//host" or "/\host", which browsers treat as
 /// another host.
-fn safe_next(next: &str) -> bool {
+pub fn safe_next(next: &str) -> bool {
     next.starts_with('/')
         && !next.starts_with("//")
         && !next.starts_with("/\\")

@@ -1,6 +1,11 @@
 pub mod login;
+pub mod mass;
+pub mod user_actions;
+pub mod user_forms;
+
 pub mod user_page;
 pub mod users;
+pub mod views;
 
 use crate::store::users::UserRow;
 

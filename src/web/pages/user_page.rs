@@ -5,16 +5,27 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 
 use super::UserView;
+use crate::accounts::lifecycle;
+use crate::domain::AuthStatus;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::{audit, users, users::UserRow};
-use crate::web::session::{Admin, CurrentUser, PageCtx};
+use crate::web::session::{AdminActor, CurrentUser, PageCtx};
 
 pub struct HistoryEntry {
     pub when: String,
     pub actor: String,
     pub action: String,
     pub ip: String,
+}
+
+/// The administrator's buttons on the top right, each present only when it applies.
+pub struct AdminButtons {
+    pub enable: bool,
+    pub disable: bool,
+    pub activate: bool,
+    /// Why Delete is not possible now (the button is shown disabled with this reason).
+    pub delete_blocked: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -25,11 +36,12 @@ pub struct UserPage {
     pub roles: String,
     pub is_self: bool,
     pub viewer_is_admin: bool,
+    pub buttons: Option<AdminButtons>,
     pub history: Vec<HistoryEntry>,
 }
 
 pub async fn view(
-    Admin(admin): Admin,
+    AdminActor { user: admin, actor }: AdminActor,
     ctx: PageCtx,
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -37,7 +49,14 @@ pub async fn view(
     let user = users::find(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    render(&state, ctx, user, &admin).await
+    let is_self = user.id == admin.id;
+    let buttons = AdminButtons {
+        enable: !user.enabled,
+        disable: user.enabled && !is_self,
+        activate: AuthStatus::parse(&user.auth_status) == Some(AuthStatus::Locked),
+        delete_blocked: lifecycle::delete_blocker(&state, &actor, id).await?,
+    };
+    render(&state, ctx, user, &admin, Some(buttons)).await
 }
 
 pub async fn profile(
@@ -45,7 +64,7 @@ pub async fn profile(
     ctx: PageCtx,
     State(state): State<AppState>,
 ) -> AppResult<UserPage> {
-    render(&state, ctx, me.clone(), &me).await
+    render(&state, ctx, me.clone(), &me, None).await
 }
 
 async fn render(
@@ -53,6 +72,7 @@ async fn render(
     ctx: PageCtx,
     user: UserRow,
     viewer: &UserRow,
+    buttons: Option<AdminButtons>,
 ) -> AppResult<UserPage> {
     let orgs: Vec<String> = users::organization_names(&state.db, &[user.id])
         .await?
@@ -74,6 +94,7 @@ async fn render(
         ctx,
         is_self: user.id == viewer.id,
         viewer_is_admin: viewer.is_admin,
+        buttons,
         user: UserView::new(&user, &orgs),
         roles,
         history,
@@ -82,9 +103,17 @@ async fn render(
 
 fn describe_action(action: &str) -> String {
     match action {
-        "user.created" => "User created".into(),
-        "login.failed" => "Failed login attempt".into(),
-        "user.locked" => "Locked after too many failed login attempts".into(),
-        other => other.to_owned(),
+        "user.created" => "User created",
+        "user.updated" => "User updated",
+        "user.enabled" => "Enabled",
+        "user.disabled" => "Disabled",
+        "user.activated" => "Activated",
+        "user.locked" => "Locked after too many failed login attempts",
+        "login.failed" => "Failed login attempt",
+        "password.changed" => "Password changed",
+        "password.reset_requested" => "Password reset requested",
+        "password.reset_completed" => "Password set through a reset link",
+        other => other,
     }
+    .to_owned()
 }

@@ -1,14 +1,21 @@
-//! System > User Management > Users: the grid.
+//! System > User Management > Users: the grid with its views, filters, sorting, paging,
+//! saved views, row menus and mass-action selection.
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::{Query, RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
 
 use super::UserView;
+use crate::accounts::views;
+use crate::domain::AuthStatus;
 use crate::error::AppResult;
-use crate::grid::{self, GridParams, GridQuery, PAGE_SIZES, SortColumn};
+use crate::grid::{
+    self, DateField, GridParams, GridQuery, PAGE_SIZES, SortColumn, TextField, TextOp, View,
+};
 use crate::state::AppState;
-use crate::web::session::{Admin, PageCtx};
+use crate::store::organizations;
+use crate::web::session::{AdminActor, PageCtx};
 
 pub struct Column {
     pub label: &'static str,
@@ -23,12 +30,63 @@ pub struct PageLink {
     pub current: bool,
 }
 
+pub struct Tab {
+    pub label: String,
+    pub href: String,
+    pub current: bool,
+}
+
+pub struct SavedView {
+    pub id: i64,
+    pub name: String,
+    pub href: String,
+    pub current: bool,
+    pub is_default: bool,
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub struct TextFilterView {
+    pub param: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    pub ops: Vec<Choice>,
+}
+
+pub struct DateFilterView {
+    pub param: &'static str,
+    pub label: &'static str,
+    pub from: String,
+    pub to: String,
+}
+
+pub struct Row {
+    pub user: UserView,
+    pub is_self: bool,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "users/grid.html")]
 pub struct GridPage {
     pub ctx: PageCtx,
+    pub tabs: Vec<Tab>,
+    pub saved: Vec<SavedView>,
+    pub text_filters: Vec<TextFilterView>,
+    pub enabled_choices: Vec<Choice>,
+    pub status_choices: Vec<Choice>,
+    pub org_choices: Vec<Choice>,
+    pub date_filters: Vec<DateFilterView>,
+    pub view_param: &'static str,
+    pub sort_key: &'static str,
+    pub dir: &'static str,
+    pub size: u32,
+    pub has_filters: bool,
     pub columns: Vec<Column>,
-    pub rows: Vec<UserView>,
+    pub rows: Vec<Row>,
     pub total: i64,
     pub first_shown: i64,
     pub last_shown: i64,
@@ -36,34 +94,137 @@ pub struct GridPage {
     pub prev: Option<String>,
     pub next: Option<String>,
     pub sizes: Vec<(u32, String, bool)>,
+    /// This grid state, to come back to after an action.
+    pub here: String,
+    /// View and filters only: what "all matching" applies to.
+    pub filter_query: String,
+    /// Filters and sort: what "Save view" stores.
+    pub view_query: String,
 }
 
-const COLUMNS: [(&str, SortColumn); 7] = [
+const COLUMNS: [(&str, SortColumn); 10] = [
     ("Username", SortColumn::Username),
     ("Primary Email", SortColumn::Email),
     ("First name", SortColumn::FirstName),
     ("Last name", SortColumn::LastName),
     ("Enabled", SortColumn::Enabled),
     ("Authentication status", SortColumn::AuthStatus),
+    ("Organizations", SortColumn::Username),
+    ("Last login", SortColumn::LastLogin),
     ("Created At", SortColumn::CreatedAt),
+    ("Updated At", SortColumn::UpdatedAt),
 ];
 
+fn choice(value: impl Into<String>, label: impl Into<String>, selected: bool) -> Choice {
+    Choice {
+        value: value.into(),
+        label: label.into(),
+        selected,
+    }
+}
+
 pub async fn grid(
-    _admin: Admin,
+    AdminActor { user: me, actor }: AdminActor,
     ctx: PageCtx,
     State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
     Query(params): Query<GridParams>,
-) -> AppResult<GridPage> {
+) -> AppResult<Response> {
+    let saved_views = views::list(&state, &actor).await?;
+    // A bare /admin/user opens the administrator's default view, if they chose one.
+    if raw.as_deref().unwrap_or("").is_empty()
+        && let Some(d) = saved_views.iter().find(|v| v.is_default)
+    {
+        return Ok(Redirect::to(&saved_href(d.id, &d.query)).into_response());
+    }
     let q = GridQuery::parse(&params)?;
     let page = grid::load(&state, &q).await?;
+    let orgs = organizations::list(&state.db).await?;
+    let current_saved: Option<i64> = params.get("saved").and_then(|s| s.parse().ok());
+    let view_query = q.view_query();
+
+    let tabs = View::ALL
+        .iter()
+        .map(|v| Tab {
+            label: v.label().to_owned(),
+            href: format!("/admin/user?view={}", v.param()),
+            current: current_saved.is_none() && q.filter.view == *v,
+        })
+        .collect();
+    let saved = saved_views
+        .iter()
+        .map(|v| SavedView {
+            id: v.id,
+            name: v.name.clone(),
+            href: saved_href(v.id, &v.query),
+            current: current_saved == Some(v.id),
+            is_default: v.is_default,
+        })
+        .collect();
+    let text_filters = TextField::ALL
+        .iter()
+        .map(|f| {
+            let (value, op) = q.text_value(*f);
+            TextFilterView {
+                param: f.param(),
+                label: f.label(),
+                value: value.to_owned(),
+                ops: TextOp::ALL
+                    .iter()
+                    .map(|o| choice(o.param(), o.label(), *o == op))
+                    .collect(),
+            }
+        })
+        .collect();
+    let enabled_choices = vec![
+        choice("", "Any", q.filter.enabled.is_none()),
+        choice("1", "Enabled", q.filter.enabled == Some(true)),
+        choice("0", "Disabled", q.filter.enabled == Some(false)),
+    ];
+    let mut status_choices = vec![choice("", "Any", q.filter.status.is_none())];
+    status_choices.extend(
+        AuthStatus::ALL
+            .iter()
+            .map(|s| choice(s.as_str(), s.label(), q.filter.status == Some(*s))),
+    );
+    let mut org_choices = vec![choice("", "Any", q.filter.organization.is_none())];
+    org_choices.extend(orgs.iter().map(|(id, name)| {
+        choice(
+            id.to_string(),
+            name.clone(),
+            q.filter.organization == Some(*id),
+        )
+    }));
+    let day = |t: Option<i64>| {
+        t.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+            .map(|d| d.date().to_string())
+            .unwrap_or_default()
+    };
+    let date_filters = DateField::ALL
+        .iter()
+        .map(|f| {
+            let r = q.filter.dates.iter().find(|d| d.field == *f);
+            DateFilterView {
+                param: f.param(),
+                label: f.label(),
+                from: day(r.and_then(|r| r.from)),
+                to: day(r.and_then(|r| r.to_exclusive).map(|t| t - 86_400)),
+            }
+        })
+        .collect();
     let columns = COLUMNS
         .iter()
-        .map(|(label, col)| {
-            let active = q.sort == *col;
+        .enumerate()
+        .map(|(i, (label, col))| {
+            // The organizations column (index 6) is a list and not sortable.
+            let active = q.sort == *col && i != 6;
             Column {
                 label,
-                // A click on the sorted column flips it; on another column sorts ascending.
-                href: q.href(*col, active && !q.desc, 1, q.size),
+                href: if i == 6 {
+                    String::new()
+                } else {
+                    q.href(*col, active && !q.desc, 1, q.size)
+                },
                 sorted: match (active, q.desc) {
                     (false, _) => "",
                     (true, false) => "asc",
@@ -75,8 +236,8 @@ pub async fn grid(
     let last_page = u32::try_from((page.total + i64::from(q.size) - 1) / i64::from(q.size))
         .unwrap_or(u32::MAX)
         .max(1);
-    let window = q.page.saturating_sub(3).max(1)..=(q.page + 3).min(last_page);
-    let mut numbers: Vec<u32> = window.collect();
+    let mut numbers: Vec<u32> =
+        (q.page.saturating_sub(3).max(1)..=(q.page + 3).min(last_page)).collect();
     if numbers.first() != Some(&1) {
         numbers.insert(0, 1);
     }
@@ -95,15 +256,31 @@ pub async fn grid(
     let shown = page.rows.len() as i64;
     Ok(GridPage {
         ctx,
+        tabs,
+        saved,
+        text_filters,
+        enabled_choices,
+        status_choices,
+        org_choices,
+        date_filters,
+        view_param: q.filter.view.param(),
+        sort_key: q.sort.key(),
+        dir: if q.desc { "desc" } else { "asc" },
+        size: q.size,
+        has_filters: !q.filter_pairs().iter().all(|(k, _)| k == "view"),
         columns,
         rows: page
             .rows
             .iter()
-            .map(|r| UserView::new(&r.user, &r.organizations))
+            .map(|r| Row {
+                user: UserView::new(&r.user, &r.organizations),
+                is_self: r.user.id == me.id,
+            })
             .collect(),
         total: page.total,
         first_shown: if shown == 0 { 0 } else { offset + 1 },
         last_shown: offset + shown,
+        here: q.href(q.sort, q.desc, q.page, q.size),
         pages,
         prev: (q.page > 1).then(|| q.href(q.sort, q.desc, q.page - 1, q.size)),
         next: (q.page < last_page).then(|| q.href(q.sort, q.desc, q.page + 1, q.size)),
@@ -111,5 +288,16 @@ pub async fn grid(
             .iter()
             .map(|s| (*s, q.href(q.sort, q.desc, 1, *s), *s == q.size))
             .collect(),
-    })
+        filter_query: grid::encode(&q.filter_pairs()),
+        view_query,
+    }
+    .into_response())
+}
+
+fn saved_href(id: i64, query: &str) -> String {
+    if query.is_empty() {
+        format!("/admin/user?saved={id}")
+    } else {
+        format!("/admin/user?{query}&saved={id}")
+    }
 }

@@ -1,0 +1,87 @@
+//! Saved grid views: an administrator's named filters and sort, one of them the default.
+
+use super::Actor;
+use crate::domain::FieldError;
+use crate::error::{AppError, AppResult};
+use crate::grid;
+use crate::state::AppState;
+use crate::store::{self, views};
+
+pub use crate::store::views::ViewRow;
+
+const MAX_NAME: usize = 100;
+
+fn owner(actor: &Actor) -> AppResult<i64> {
+    actor.user_id.ok_or(AppError::Unauthorized)
+}
+
+fn parse_name(raw: &str) -> AppResult<String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(FieldError::new("name", "Give the view a name.").into());
+    }
+    if name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            "name",
+            format!("A view name has at most {MAX_NAME} characters."),
+        )
+        .into());
+    }
+    Ok(name.to_owned())
+}
+
+fn name_taken(e: sqlx::Error) -> AppError {
+    if store::is_unique_violation(&e) {
+        FieldError::new("name", "You already have a view with this name.").into()
+    } else {
+        e.into()
+    }
+}
+
+pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<ViewRow>> {
+    Ok(views::list(&state.db, owner(actor)?).await?)
+}
+
+/// Saves the grid state `query` (validated by parsing it) under `name`.
+pub async fn save(state: &AppState, actor: &Actor, name: &str, query: &str) -> AppResult<i64> {
+    let name = parse_name(name)?;
+    // Stored in canonical form, and only if it is a valid grid state.
+    let canonical = grid::parse_query_string(query)?.view_query();
+    let mut tx = state.db.begin().await?;
+    let id = views::insert(&mut tx, owner(actor)?, &name, &canonical, state.clock.now())
+        .await
+        .map_err(name_taken)?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn rename(state: &AppState, actor: &Actor, id: i64, name: &str) -> AppResult<()> {
+    let name = parse_name(name)?;
+    let mut tx = state.db.begin().await?;
+    if !views::rename(&mut tx, owner(actor)?, id, &name)
+        .await
+        .map_err(name_taken)?
+    {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    if !views::delete(&mut tx, owner(actor)?, id).await? {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_default(state: &AppState, actor: &Actor, id: Option<i64>) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    if !views::set_default(&mut tx, owner(actor)?, id).await? {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}

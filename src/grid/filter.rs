@@ -1,0 +1,166 @@
+//! What a set of users is, independent of SQL: the store turns a `UserFilter` into a
+//! WHERE clause; the grid, the mass actions, "export this view" and the API build one.
+
+use crate::domain::{AuthStatus, OrganizationId, UserId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextField {
+    Username,
+    Email,
+    FirstName,
+    LastName,
+}
+
+impl TextField {
+    pub const ALL: [TextField; 4] = [Self::Username, Self::Email, Self::FirstName, Self::LastName];
+
+    /// The query-string name (the operator is `<name>_op`).
+    pub fn param(self) -> &'static str {
+        match self {
+            Self::Username => "username",
+            Self::Email => "email",
+            Self::FirstName => "first_name",
+            Self::LastName => "last_name",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Username => "Username",
+            Self::Email => "Primary Email",
+            Self::FirstName => "First name",
+            Self::LastName => "Last name",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextOp {
+    Contains,
+    Is,
+    StartsWith,
+}
+
+impl TextOp {
+    pub const ALL: [TextOp; 3] = [Self::Contains, Self::Is, Self::StartsWith];
+
+    pub fn param(self) -> &'static str {
+        match self {
+            Self::Contains => "contains",
+            Self::Is => "is",
+            Self::StartsWith => "starts",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Contains => "contains",
+            Self::Is => "is",
+            Self::StartsWith => "starts with",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.param() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateField {
+    LastLogin,
+    CreatedAt,
+    UpdatedAt,
+}
+
+impl DateField {
+    pub const ALL: [DateField; 3] = [Self::LastLogin, Self::CreatedAt, Self::UpdatedAt];
+
+    pub fn param(self) -> &'static str {
+        match self {
+            Self::LastLogin => "last_login",
+            Self::CreatedAt => "created",
+            Self::UpdatedAt => "updated",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::LastLogin => "Last login",
+            Self::CreatedAt => "Created At",
+            Self::UpdatedAt => "Updated At",
+        }
+    }
+}
+
+/// The built-in grid views, each a predicate on the users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    #[default]
+    All,
+    Active,
+    Disabled,
+    CannotLogin,
+}
+
+impl View {
+    pub const ALL: [View; 4] = [Self::All, Self::Active, Self::Disabled, Self::CannotLogin];
+
+    pub fn param(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+            Self::CannotLogin => "cannot_login",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::All => "All Users",
+            Self::Active => "Active Users",
+            Self::Disabled => "Disabled Users",
+            Self::CannotLogin => "Cannot Login",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.param() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextFilter {
+    pub field: TextField,
+    pub op: TextOp,
+    pub value: String,
+}
+
+/// An inclusive range of Unix seconds; either end may be open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateRange {
+    pub field: DateField,
+    pub from: Option<i64>,
+    pub to_exclusive: Option<i64>,
+}
+
+/// A set of users: every condition must hold (AND).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserFilter {
+    pub view: View,
+    pub text: Vec<TextFilter>,
+    pub enabled: Option<bool>,
+    pub status: Option<AuthStatus>,
+    pub organization: Option<OrganizationId>,
+    pub dates: Vec<DateRange>,
+    /// Restricts to these ids (a selection of rows).
+    pub ids: Option<Vec<UserId>>,
+}
+
+impl UserFilter {
+    pub fn only(ids: Vec<UserId>) -> Self {
+        Self {
+            ids: Some(ids),
+            ..Self::default()
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Turns a `UserFilter` into SQL. The only text that reaches SQL comes from enums and
+//! integers here; every value the user typed is a bound parameter, numbered `$n` (which
+//! both backends accept).
+
+use crate::grid::{DateField, SortColumn, TextField, TextOp, UserFilter, View};
+
+#[derive(Debug, Clone)]
+pub enum Bind {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+}
+
+/// A WHERE clause (without the keyword; "TRUE" when empty) and its parameters, numbered
+/// from `first`.
+pub struct Where {
+    pub sql: String,
+    pub binds: Vec<Bind>,
+}
+
+impl Where {
+    /// Placeholder for the next parameter after this clause's own.
+    pub fn next_placeholder(&self, first: usize) -> usize {
+        first + self.binds.len()
+    }
+}
+
+/// Escapes LIKE wildcards so a typed `%` or `_` matches itself.
+fn like_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn build(f: &UserFilter, first: usize) -> Where {
+    let mut parts: Vec<String> = Vec::new();
+    let mut binds = Vec::new();
+    let next = |b: Bind, binds: &mut Vec<Bind>| {
+        binds.push(b);
+        format!("${}", first + binds.len() - 1)
+    };
+
+    match f.view {
+        View::All => {}
+        View::Active => parts.push("u.enabled = TRUE AND u.auth_status = 'active'".into()),
+        View::Disabled => parts.push("u.enabled = FALSE".into()),
+        View::CannotLogin => parts.push("(u.enabled = FALSE OR u.auth_status <> 'active')".into()),
+    }
+    for t in &f.text {
+        // Usernames and emails are matched on their lower-cased key columns (indexed);
+        // names through LOWER(), which is ASCII-only on SQLite.
+        let col = match t.field {
+            TextField::Username => "u.username_key",
+            TextField::Email => "u.email_key",
+            TextField::FirstName => "LOWER(u.first_name)",
+            TextField::LastName => "LOWER(u.last_name)",
+        };
+        let v = t.value.to_lowercase();
+        match t.op {
+            TextOp::Is => {
+                let p = next(Bind::Text(v), &mut binds);
+                parts.push(format!("{col} = {p}"));
+            }
+            TextOp::StartsWith => {
+                let p = next(Bind::Text(format!("{}%", like_escape(&v))), &mut binds);
+                parts.push(format!("{col} LIKE {p} ESCAPE '\\'"));
+            }
+            TextOp::Contains => {
+                let p = next(Bind::Text(format!("%{}%", like_escape(&v))), &mut binds);
+                parts.push(format!("{col} LIKE {p} ESCAPE '\\'"));
+            }
+        }
+    }
+    if let Some(e) = f.enabled {
+        let p = next(Bind::Bool(e), &mut binds);
+        parts.push(format!("u.enabled = {p}"));
+    }
+    if let Some(s) = f.status {
+        let p = next(Bind::Text(s.as_str().into()), &mut binds);
+        parts.push(format!("u.auth_status = {p}"));
+    }
+    if let Some(o) = f.organization {
+        let p = next(Bind::Int(o), &mut binds);
+        parts.push(format!(
+            "EXISTS (SELECT 1 FROM user_organizations uo WHERE uo.user_id = u.id AND uo.organization_id = {p})"
+        ));
+    }
+    for d in &f.dates {
+        let col = match d.field {
+            DateField::LastLogin => "u.last_login_at",
+            DateField::CreatedAt => "u.created_at",
+            DateField::UpdatedAt => "u.updated_at",
+        };
+        if let Some(from) = d.from {
+            let p = next(Bind::Int(from), &mut binds);
+            parts.push(format!("{col} >= {p}"));
+        }
+        if let Some(to) = d.to_exclusive {
+            let p = next(Bind::Int(to), &mut binds);
+            parts.push(format!("{col} < {p}"));
+        }
+    }
+    if let Some(ids) = &f.ids {
+        if ids.is_empty() {
+            parts.push("FALSE".into());
+        } else {
+            // Integers formatted here, never text from the request.
+            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            parts.push(format!("u.id IN ({list})"));
+        }
+    }
+    Where {
+        sql: if parts.is_empty() {
+            "TRUE".into()
+        } else {
+            parts.join(" AND ")
+        },
+        binds,
+    }
+}
+
+/// ORDER BY for a sort column: NULLs last ascending and first descending (the order of a
+/// plain index on both backends), then the id as tie-break so paging is stable.
+pub fn order_by(sort: SortColumn, desc: bool) -> String {
+    let col = match sort {
+        SortColumn::Username => "u.username_key",
+        SortColumn::Email => "u.email_key",
+        SortColumn::FirstName => "u.first_name",
+        SortColumn::LastName => "u.last_name",
+        SortColumn::Enabled => "u.enabled",
+        SortColumn::AuthStatus => "u.auth_status",
+        SortColumn::LastLogin => "u.last_login_at",
+        SortColumn::CreatedAt => "u.created_at",
+        SortColumn::UpdatedAt => "u.updated_at",
+    };
+    if desc {
+        format!("{col} DESC NULLS FIRST, u.id DESC")
+    } else {
+        format!("{col} ASC NULLS LAST, u.id ASC")
+    }
+}
+
+/// Binds a filter's parameters onto a query, in order. A macro because sqlx's query
+/// types differ per backend and per query kind.
+macro_rules! bind_all {
+    ($q:expr, $binds:expr) => {{
+        let mut q = $q;
+        for b in $binds {
+            q = match b {
+                $crate::store::user_filter::Bind::Text(s) => q.bind(s.clone()),
+                $crate::store::user_filter::Bind::Int(i) => q.bind(*i),
+                $crate::store::user_filter::Bind::Bool(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}
+pub(crate) use bind_all;

@@ -1,0 +1,110 @@
+//! Mass actions on the grid's selection: checked rows, or "all N matching users", which is
+//! re-evaluated here from the grid's filters (never a list of ids from the browser).
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+use super::user_actions::{ConfirmPage, back_to};
+use crate::accounts::lifecycle;
+use crate::error::{AppError, AppResult};
+use crate::grid::{self, UserFilter};
+use crate::state::AppState;
+use crate::web::session::{self, AdminActor, FlashKind, PageCtx};
+
+/// Most rows one request may name by id (the grid shows at most 100 per page).
+const MAX_IDS: usize = 1000;
+
+fn selection(fields: &[(String, String)]) -> AppResult<UserFilter> {
+    let all = fields.iter().any(|(k, v)| k == "all_matching" && v == "1");
+    if all {
+        let q = fields
+            .iter()
+            .find(|(k, _)| k == "q")
+            .map_or("", |(_, v)| v.as_str());
+        return Ok(grid::parse_query_string(q)?.filter);
+    }
+    let ids = fields
+        .iter()
+        .filter(|(k, _)| k == "ids")
+        .map(|(_, v)| {
+            v.parse::<i64>()
+                .map_err(|_| AppError::BadRequest(format!("{v:?} is not a user id.")))
+        })
+        .collect::<AppResult<Vec<i64>>>()?;
+    if ids.is_empty() {
+        return Err(AppError::BadRequest(
+            "Select at least one user first (or all matching users).".into(),
+        ));
+    }
+    if ids.len() > MAX_IDS {
+        return Err(AppError::BadRequest(format!(
+            "Select at most {MAX_IDS} users by hand, or use \"all matching\"."
+        )));
+    }
+    Ok(UserFilter::only(ids))
+}
+
+pub async fn run(
+    a: AdminActor,
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    session: Session,
+    Path(action): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let enabled = match action.as_str() {
+        "enable" => true,
+        "disable" => false,
+        _ => return Err(AppError::NotFound),
+    };
+    let return_to = back_to(&fields, "/admin/user".into());
+    let sel = match selection(&fields) {
+        Ok(s) => s,
+        Err(AppError::BadRequest(m)) => {
+            session::flash(&session, FlashKind::Error, m).await?;
+            return Ok(Redirect::to(&return_to).into_response());
+        }
+        Err(e) => return Err(e),
+    };
+    let verb = if enabled { "enabled" } else { "disabled" };
+    if !fields.iter().any(|(k, v)| k == "confirm" && v == "1") {
+        let hidden = fields
+            .iter()
+            .filter(|(k, _)| matches!(k.as_str(), "ids" | "all_matching" | "q" | "return"))
+            .cloned()
+            .collect();
+        return Ok(ConfirmPage {
+            ctx,
+            title: if enabled {
+                "Enable Users"
+            } else {
+                "Disable Users"
+            }
+            .into(),
+            text: format!("Selected users will be {verb}."),
+            action: format!("/admin/user/mass/{action}"),
+            hidden,
+            ok: if enabled { "Enable" } else { "Disable" }.into(),
+            cancel: return_to,
+        }
+        .into_response());
+    }
+    let outcome = lifecycle::set_enabled(&state, &a.actor, &sel, enabled).await?;
+    session::flash(
+        &session,
+        FlashKind::Success,
+        format!("{} user(s) were {verb}", outcome.changed),
+    )
+    .await?;
+    if outcome.skipped_self {
+        session::flash(
+            &session,
+            FlashKind::Info,
+            "Your own account was skipped: you cannot disable yourself.",
+        )
+        .await?;
+    }
+    Ok(Redirect::to(&return_to).into_response())
+}

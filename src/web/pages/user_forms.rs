@@ -1,0 +1,317 @@
+//! Create User (`/admin/user/create`) and Edit (`/admin/user/update/{id}`): errors beside
+//! each field, entered values kept.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+use crate::accounts::users::{self, NewUserInput, ROLES, UpdateUserInput};
+use crate::domain::{FieldError, PlainPassword, Profile, ProfileInput};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::{self, organizations};
+use crate::web::session::{self, AdminActor, FlashKind, PageCtx};
+
+pub struct InputField {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    pub kind: &'static str,
+    pub required: bool,
+    pub error: Option<String>,
+}
+
+pub struct Check {
+    pub value: i64,
+    pub label: String,
+    pub checked: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "users/form.html")]
+pub struct UserFormPage {
+    pub ctx: PageCtx,
+    pub title: String,
+    pub action: String,
+    pub cancel: String,
+    pub is_create: bool,
+    pub inputs: Vec<InputField>,
+    pub enabled: bool,
+    pub roles: Vec<Check>,
+    pub organizations: Vec<Check>,
+    pub policy: String,
+    pub errors: Vec<FieldError>,
+}
+
+impl UserFormPage {
+    /// The message for a field, if it has one (used beside each input).
+    pub fn err(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+}
+
+/// The posted form, read from pairs because roles and organizations repeat.
+struct Posted {
+    profile: ProfileInput,
+    enabled: bool,
+    roles: Vec<i64>,
+    organizations: Vec<i64>,
+    password: String,
+}
+
+fn read(fields: &[(String, String)]) -> Result<Posted, AppError> {
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let ids = |k: &str| -> Result<Vec<i64>, AppError> {
+        fields
+            .iter()
+            .filter(|(n, _)| n == k)
+            .map(|(_, v)| {
+                v.parse::<i64>().map_err(|_| {
+                    AppError::BadRequest(format!("{v:?} is not a valid choice for {k}."))
+                })
+            })
+            .collect()
+    };
+    Ok(Posted {
+        profile: ProfileInput {
+            username: get("username"),
+            email: get("email"),
+            name_prefix: get("name_prefix"),
+            first_name: get("first_name"),
+            middle_name: get("middle_name"),
+            last_name: get("last_name"),
+            name_suffix: get("name_suffix"),
+            birthday: get("birthday"),
+            phone: get("phone"),
+        },
+        enabled: fields.iter().any(|(n, v)| n == "enabled" && v == "1"),
+        roles: ids("roles")?,
+        organizations: ids("organizations")?,
+        password: get("password"),
+    })
+}
+
+async fn page(
+    state: &AppState,
+    ctx: PageCtx,
+    target: Option<i64>,
+    posted: &Posted,
+    errors: Vec<FieldError>,
+) -> AppResult<UserFormPage> {
+    let orgs = organizations::list(&state.db).await?;
+    Ok(UserFormPage {
+        ctx,
+        title: if target.is_some() {
+            "Edit User".into()
+        } else {
+            "Create User".into()
+        },
+        action: target.map_or("/admin/user/create".into(), |id| {
+            format!("/admin/user/update/{id}")
+        }),
+        cancel: target.map_or("/admin/user".into(), |id| format!("/admin/user/view/{id}")),
+        is_create: target.is_none(),
+        inputs: inputs(&posted.profile, &errors),
+
+        enabled: posted.enabled,
+        roles: ROLES
+            .iter()
+            .map(|(id, label)| Check {
+                value: *id,
+                label: (*label).into(),
+                checked: posted.roles.contains(id),
+            })
+            .collect(),
+        organizations: orgs
+            .into_iter()
+            .map(|(id, name)| Check {
+                value: id,
+                label: name,
+                checked: posted.organizations.contains(&id),
+            })
+            .collect(),
+        policy: state.settings.security.password.describe(),
+        errors,
+    })
+}
+
+fn today(state: &AppState) -> time::Date {
+    time::OffsetDateTime::from_unix_timestamp(state.clock.now())
+        .map(|t| t.date())
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc().date())
+}
+
+fn invalid(p: UserFormPage) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, p).into_response()
+}
+
+pub async fn create_form(
+    _a: AdminActor,
+    ctx: PageCtx,
+    State(state): State<AppState>,
+) -> AppResult<UserFormPage> {
+    let blank = Posted {
+        profile: ProfileInput::default(),
+        enabled: true,
+        roles: vec![users::USER_ROLE_ID],
+        organizations: vec![organizations::DEFAULT_ORGANIZATION_ID],
+        password: String::new(),
+    };
+    page(&state, ctx, None, &blank, Vec::new()).await
+}
+
+pub async fn create(
+    a: AdminActor,
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    session: Session,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let posted = read(&fields)?;
+    let mut errors = Vec::new();
+    let profile = Profile::parse(&posted.profile, today(&state))
+        .map_err(|e| errors.extend(e))
+        .ok();
+    if let Err(e) = state
+        .settings
+        .security
+        .password
+        .check("password", &PlainPassword::new(posted.password.clone()))
+    {
+        errors.push(e);
+    }
+    if posted.roles.is_empty() {
+        errors.push(FieldError::new("roles", "Choose at least one role."));
+    }
+    if posted.organizations.is_empty() {
+        errors.push(FieldError::new(
+            "organizations",
+            "Choose at least one organization.",
+        ));
+    }
+    let (Some(profile), true) = (profile, errors.is_empty()) else {
+        return Ok(invalid(page(&state, ctx, None, &posted, errors).await?));
+    };
+    let input = NewUserInput {
+        profile,
+        password: PlainPassword::new(posted.password.clone()),
+        enabled: posted.enabled,
+        roles: posted.roles.clone(),
+        organizations: posted.organizations.clone(),
+    };
+    match users::create(&state, &a.actor, input).await {
+        Ok(id) => {
+            session::flash(&session, FlashKind::Success, "User saved.").await?;
+            Ok(Redirect::to(&format!("/admin/user/view/{id}")).into_response())
+        }
+        Err(AppError::Validation(errs)) => {
+            Ok(invalid(page(&state, ctx, None, &posted, errs).await?))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn edit_form(
+    _a: AdminActor,
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> AppResult<UserFormPage> {
+    let u = store::users::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let current = Posted {
+        profile: ProfileInput {
+            username: u.username.clone(),
+            email: u.email.clone(),
+            name_prefix: u.name_prefix.clone().unwrap_or_default(),
+            first_name: u.first_name.clone().unwrap_or_default(),
+            middle_name: u.middle_name.clone().unwrap_or_default(),
+            last_name: u.last_name.clone().unwrap_or_default(),
+            name_suffix: u.name_suffix.clone().unwrap_or_default(),
+            birthday: u.birthday.clone().unwrap_or_default(),
+            phone: u.phone.clone().unwrap_or_default(),
+        },
+        enabled: u.enabled,
+        roles: store::users::role_ids(&state.db, id).await?,
+        organizations: store::users::organization_ids(&state.db, id).await?,
+        password: String::new(),
+    };
+    page(&state, ctx, Some(id), &current, Vec::new()).await
+}
+
+pub async fn update(
+    a: AdminActor,
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    store::users::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let posted = read(&fields)?;
+    let profile = match Profile::parse(&posted.profile, today(&state)) {
+        Ok(p) => p,
+        Err(errs) => return Ok(invalid(page(&state, ctx, Some(id), &posted, errs).await?)),
+    };
+    let input = UpdateUserInput {
+        profile,
+        enabled: posted.enabled,
+        roles: posted.roles.clone(),
+        organizations: posted.organizations.clone(),
+    };
+    match users::update(&state, &a.actor, id, input).await {
+        Ok(()) => {
+            session::flash(&session, FlashKind::Success, "User saved.").await?;
+            Ok(Redirect::to(&format!("/admin/user/view/{id}")).into_response())
+        }
+        Err(AppError::Validation(errs)) => {
+            Ok(invalid(page(&state, ctx, Some(id), &posted, errs).await?))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn inputs(v: &ProfileInput, errors: &[FieldError]) -> Vec<InputField> {
+    let field = |name: &'static str,
+                 label: &'static str,
+                 value: &str,
+                 kind: &'static str,
+                 required: bool| InputField {
+        name,
+        label,
+        value: value.to_owned(),
+        kind,
+        required,
+        error: errors
+            .iter()
+            .find(|e| e.field == name)
+            .map(|e| e.message.clone()),
+    };
+    vec![
+        field("username", "Username", &v.username, "text", true),
+        field("email", "Primary Email", &v.email, "email", true),
+        field("name_prefix", "Name prefix", &v.name_prefix, "text", false),
+        field("first_name", "First name", &v.first_name, "text", false),
+        field("middle_name", "Middle name", &v.middle_name, "text", false),
+        field("last_name", "Last name", &v.last_name, "text", false),
+        field("name_suffix", "Name suffix", &v.name_suffix, "text", false),
+        field("birthday", "Birthday", &v.birthday, "date", false),
+        field("phone", "Phone", &v.phone, "tel", false),
+    ]
+}

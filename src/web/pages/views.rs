@@ -1,0 +1,106 @@
+//! Saving, renaming, deleting and choosing the default among one's own grid views.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::Redirect;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::accounts::views;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::web::session::{self, AdminActor, FlashKind};
+
+#[derive(Deserialize)]
+pub struct SaveForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    query: String,
+}
+
+/// Validation problems come back as a flash on the grid, which keeps its state.
+async fn report(session: &Session, result: AppResult<String>, back: &str) -> AppResult<Redirect> {
+    match result {
+        Ok(msg) => session::flash(session, FlashKind::Success, msg).await?,
+        Err(AppError::Validation(errs)) => {
+            for e in errs {
+                session::flash(session, FlashKind::Error, e.message).await?;
+            }
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(Redirect::to(back))
+}
+
+pub async fn save(
+    a: AdminActor,
+    State(state): State<AppState>,
+    session: Session,
+    Form(f): Form<SaveForm>,
+) -> AppResult<Redirect> {
+    let result = views::save(&state, &a.actor, &f.name, &f.query).await;
+    let back = match &result {
+        Ok(id) => format!(
+            "/admin/user?{}{}saved={id}",
+            f.query,
+            if f.query.is_empty() { "" } else { "&" }
+        ),
+        Err(_) => format!("/admin/user?{}", f.query),
+    };
+    let msg = result.map(|_| format!("View \"{}\" saved.", f.name.trim()));
+    report(&session, msg, &back).await
+}
+
+#[derive(Deserialize)]
+pub struct RenameForm {
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn rename(
+    a: AdminActor,
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(f): Form<RenameForm>,
+) -> AppResult<Redirect> {
+    let msg = views::rename(&state, &a.actor, id, &f.name)
+        .await
+        .map(|()| format!("View renamed to \"{}\".", f.name.trim()));
+    report(&session, msg, "/admin/user?view=all").await
+}
+
+pub async fn delete(
+    a: AdminActor,
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+) -> AppResult<Redirect> {
+    views::delete(&state, &a.actor, id).await?;
+    session::flash(&session, FlashKind::Success, "View deleted.").await?;
+    Ok(Redirect::to("/admin/user?view=all"))
+}
+
+#[derive(Deserialize)]
+pub struct DefaultForm {
+    clear: Option<String>,
+}
+
+pub async fn set_default(
+    a: AdminActor,
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(f): Form<DefaultForm>,
+) -> AppResult<Redirect> {
+    let target = if f.clear.is_some() { None } else { Some(id) };
+    views::set_default(&state, &a.actor, target).await?;
+    let msg = if target.is_some() {
+        "Default view set."
+    } else {
+        "Default view cleared."
+    };
+    session::flash(&session, FlashKind::Success, msg).await?;
+    Ok(Redirect::to("/admin/user"))
+}
