@@ -214,6 +214,40 @@ impl TestApp {
             .expect("POST")
     }
 
+    /// The CSRF token of this client's session (any signed-in page carries it).
+    pub async fn csrf(&self) -> String {
+        let (_, html) = self.get_html("/admin/user/profile/view").await;
+        csrf_from(&html).expect("signed-in page has a CSRF token")
+    }
+
+    /// Posts a form with this session's CSRF token added.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf().await;
+        let mut form: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+        form.extend_from_slice(fields);
+        self.client
+            .post(self.url(path))
+            .form(&form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// The flash messages the next page shows (consumes them).
+    pub async fn flashes(&self) -> Vec<String> {
+        let (_, html) = self.get_html("/admin/user/profile/view").await;
+        texts(&html, ".flash")
+    }
+
+    /// Usernames shown by the grid at `query` (all on one page of 100).
+    pub async fn grid_usernames(&self, query: &str) -> Vec<String> {
+        let (status, html) = self
+            .get_html(&format!("/admin/user?size=100&{query}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "grid {query}: {html}");
+        texts(&html, "table.datagrid tbody td:nth-child(2)")
+    }
+
     pub async fn login(&self, username: &str, password: &str) -> Response {
         login_with(&self.client, &self.base, username, password).await
     }

@@ -7,3 +7,4 @@ mod auth;
 mod browser;
 mod cli;
 mod grid;
+mod lifecycle;

@@ -60,6 +60,8 @@ pub async fn run(
         _ => return Err(AppError::NotFound),
     };
     let return_to = back_to(&fields, "/admin/user".into());
+    // A bad selection (nothing checked, a stale filter) goes back to the grid with the
+    // reason; nothing changes.
     let sel = match selection(&fields) {
         Ok(s) => s,
         Err(AppError::BadRequest(m)) => {
