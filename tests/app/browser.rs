@@ -189,3 +189,251 @@ async fn log_in_and_see_the_users_grid() {
     b.screenshot("user-page").await;
     b.close().await;
 }
+
+impl Browser {
+    pub async fn click_xpath(&self, xpath: &str) {
+        let el = self
+            .client
+            .find(Locator::XPath(xpath))
+            .await
+            .unwrap_or_else(|e| panic!("{xpath}: {e}"));
+        el.click()
+            .await
+            .unwrap_or_else(|e| panic!("click {xpath}: {e}"));
+    }
+
+    /// Texts of the elements matching `css`; empty while the page is being replaced
+    /// (elements found on the old page go stale).
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let Ok(found) = self.client.find_all(Locator::Css(css)).await else {
+            return out;
+        };
+        for e in found {
+            match e.text().await {
+                Ok(t) => out.push(t.trim().to_owned()),
+                Err(_) => return Vec::new(),
+            }
+        }
+        out
+    }
+
+    /// Waits until `css` matches elements whose texts satisfy `ok`.
+    pub async fn wait_texts(&self, css: &str, ok: impl Fn(&[String]) -> bool) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let t = self.texts(css).await;
+            if ok(&t) {
+                return t;
+            }
+            assert!(Instant::now() < deadline, "{css}: {t:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn usernames(&self) -> Vec<String> {
+        self.texts("table.datagrid tbody td:nth-child(2)").await
+    }
+
+    /// Clicks the OK button of the open confirmation dialog after checking its text.
+    pub async fn confirm_dialog(&self, title: &str, text: &str, ok: &str) {
+        let shown = self.wait_texts("#gh-dialog-title", |t| t == [title]).await;
+        assert_eq!(shown, vec![title]);
+        assert_eq!(self.texts("#gh-dialog-text").await, vec![text]);
+        let button = self
+            .client
+            .find(Locator::Id("gh-dialog-ok"))
+            .await
+            .expect("dialog ok");
+        assert_eq!(button.text().await.unwrap(), ok);
+        button.click().await.expect("click ok");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grid_filters_sorts_views_and_mass_actions() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    for i in 0..12 {
+        app.create_plain_user(&format!("sales{i:02}"), "Passw0rd-x");
+    }
+    app.create_plain_user("zed", "Passw0rd-x");
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    b.login(&app, "admin", ADMIN_PASSWORD).await;
+    wait_for_path(&b, "/admin/user").await;
+
+    // Filter by username.
+    b.click_xpath("//details[contains(@class,'filters')]/summary")
+        .await;
+    b.fill_by_label("Username", "sales").await;
+    b.button("Filter").await.click().await.unwrap();
+    b.wait_texts(".grid-count", |t| {
+        t.first().is_some_and(|s| s.starts_with("12 users"))
+    })
+    .await;
+
+    // Sort by username, descending (click the header twice).
+    b.click_xpath("//th/a[normalize-space()='Username']").await;
+    b.wait_texts("table.datagrid tbody td:nth-child(2)", |t| {
+        t.first().map(String::as_str) == Some("sales11")
+    })
+    .await;
+    let url = b.client.current_url().await.unwrap();
+    assert!(
+        url.query().unwrap_or("").contains("username=sales"),
+        "the filter stays in the URL: {url}"
+    );
+
+    // Save the view and find it as the current tab.
+    b.click_xpath("//details[contains(@class,'views-manage')]/summary")
+        .await;
+    b.fill_by_label("Save current filters and sort as", "Sales team")
+        .await;
+    b.button("Save view").await.click().await.unwrap();
+    b.wait_texts(".views a[aria-current=page]", |t| t == ["Sales team"])
+        .await;
+    b.screenshot("grid-saved-view").await;
+
+    // Select all matching (across pages: 12 users, page size 10) and disable them.
+    b.client
+        .goto(&app.url("/admin/user?username=sales&size=10"))
+        .await
+        .unwrap();
+    assert_eq!(b.usernames().await.len(), 10);
+    b.click_xpath("//label[starts-with(normalize-space(),'Select all 12 matching users')]")
+        .await;
+    b.click_xpath("//details[contains(@class,'mass-actions')]/summary")
+        .await;
+    b.click_xpath(
+        "//details[contains(@class,'mass-actions')]//button[normalize-space()='Disable']",
+    )
+    .await;
+    b.confirm_dialog(
+        "Disable Users",
+        "Selected users will be disabled.",
+        "Disable",
+    )
+    .await;
+    b.wait_texts(".flash-success", |t| t == ["12 user(s) were disabled"])
+        .await;
+    b.screenshot("grid-mass-disabled").await;
+
+    // The Disabled Users view, one click away.
+    b.click_xpath("//nav[contains(@class,'views')]/a[normalize-space()='Disabled Users']")
+        .await;
+    b.wait_texts(".grid-count", |t| {
+        t.first().is_some_and(|s| s.starts_with("12 users"))
+    })
+    .await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_user_with_a_field_error_then_fix_it() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    b.login(&app, "admin", ADMIN_PASSWORD).await;
+    wait_for_path(&b, "/admin/user").await;
+    b.click_xpath("//a[normalize-space()='Create User']").await;
+    wait_for_path(&b, "/admin/user/create").await;
+    b.fill_by_label("Username *", "newbie").await;
+    b.fill_by_label("Primary Email *", "not an email").await;
+    b.fill_by_label("Password *", "Strong-pass-1").await;
+    b.button("Save").await.click().await.unwrap();
+    let err = b.wait_texts("#e-email", |t| !t.is_empty()).await;
+    assert_eq!(err, vec!["This value is not a valid email address."]);
+    b.screenshot("create-user-error").await;
+    // The username was kept; fix the email and save (the password is asked again).
+    let kept = b
+        .client
+        .find(Locator::Id("f-username"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("newbie"));
+    b.fill_by_label("Primary Email *", "newbie@example.com")
+        .await;
+    b.fill_by_label("Password *", "Strong-pass-1").await;
+    b.button("Save").await.click().await.unwrap();
+    b.wait_texts(".flash-success", |t| t == ["User saved."])
+        .await;
+    assert_eq!(b.texts("h1").await, vec!["newbie"]);
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_buttons_row_menu_and_deletion_confirmation() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let bob = app.create_plain_user("bob", "Bob-pass-123");
+    app.create_plain_user("carol", "Carol-pass-1");
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    b.login(&app, "admin", ADMIN_PASSWORD).await;
+    wait_for_path(&b, "/admin/user").await;
+
+    // Page buttons: Disable User, then Enable User.
+    b.client
+        .goto(&app.url(&format!("/admin/user/view/{bob}")))
+        .await
+        .unwrap();
+    b.button("⊘ Disable User").await.click().await.unwrap();
+    b.wait_texts(".flash-success", |t| t == ["User bob disabled."])
+        .await;
+    b.button("✓ Enable User").await.click().await.unwrap();
+    b.wait_texts(".flash-success", |t| t == ["User bob enabled."])
+        .await;
+
+    // Row menu: Disable carol from the grid; the grid comes back with the message.
+    b.client.goto(&app.url("/admin/user")).await.unwrap();
+    b.click_xpath("//summary[@aria-label='Actions for carol']")
+        .await;
+    b.screenshot("grid-row-menu").await;
+    b.click_xpath(
+        "//summary[@aria-label='Actions for carol']/..//button[normalize-space()='Disable']",
+    )
+    .await;
+    b.wait_texts(".flash-success", |t| t == ["User carol disabled."])
+        .await;
+
+    // Delete bob from the row menu through the Deletion Confirmation dialog.
+    b.click_xpath("//summary[@aria-label='Actions for bob']")
+        .await;
+    b.click_xpath("//summary[@aria-label='Actions for bob']/..//a[normalize-space()='Delete']")
+        .await;
+    b.screenshot("deletion-confirmation").await;
+    b.confirm_dialog(
+        "Deletion Confirmation",
+        "Are you sure you want to delete user bob?",
+        "Yes, Delete",
+    )
+    .await;
+    b.wait_texts(".flash-success", |t| t == ["User bob deleted."])
+        .await;
+    assert_eq!(b.usernames().await, vec!["admin", "carol"]);
+
+    // From the user page too.
+    b.click_xpath("//a[normalize-space()='carol']").await;
+    b.click_xpath("//div[contains(@class,'page-actions')]/a[normalize-space()='Delete']")
+        .await;
+    b.confirm_dialog(
+        "Deletion Confirmation",
+        "Are you sure you want to delete user carol?",
+        "Yes, Delete",
+    )
+    .await;
+    b.wait_texts(".flash-success", |t| t == ["User carol deleted."])
+        .await;
+    b.close().await;
+}
