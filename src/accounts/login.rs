@@ -12,6 +12,7 @@ use crate::store::{audit, users, users::UserRow};
 pub enum LoginRefusal {
     BadCredentials,
     Disabled,
+    NoOrganization,
     Locked,
     PasswordReset,
 }
@@ -22,6 +23,9 @@ impl LoginRefusal {
             // OroPlatform's one generic message for every credential failure.
             Self::BadCredentials => "Your login was unsuccessful",
             Self::Disabled => "Your account is disabled. Please contact your administrator.",
+            Self::NoOrganization => {
+                "None of your organizations is enabled. Please contact your administrator."
+            }
             Self::Locked => {
                 "Your account is locked after too many failed login attempts. \
                  Please contact your administrator to activate it."
@@ -93,7 +97,14 @@ pub async fn login(
         Some(AuthStatus::Locked) => return Ok(Err(LoginRefusal::Locked)),
         Some(AuthStatus::PasswordReset) | None => return Ok(Err(LoginRefusal::PasswordReset)),
     }
+    if super::organizations::initial(state, user.id)
+        .await?
+        .is_none()
+    {
+        return Ok(Err(LoginRefusal::NoOrganization));
+    }
     users::record_login(&state.db, user.id, now).await?;
+
     Ok(Ok(user))
 }
 

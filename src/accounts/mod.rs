@@ -5,6 +5,7 @@ pub mod bootstrap;
 pub mod hashing;
 pub mod lifecycle;
 pub mod login;
+pub mod organizations;
 pub mod users;
 pub mod views;
 

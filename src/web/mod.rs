@@ -61,7 +61,28 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
             "/user/login",
             get(pages::login::form).post(pages::login::submit),
         )
-        .route("/user/logout", post(pages::login::logout));
+        .route("/user/logout", post(pages::login::logout))
+        .route(
+            "/organization",
+            get(pages::organizations::list).post(pages::organizations::create),
+        )
+        .route("/organization/switch", post(pages::organizations::switch))
+        .route(
+            "/organization/{id}/rename",
+            post(pages::organizations::rename),
+        )
+        .route(
+            "/organization/{id}/enable",
+            post(pages::organizations::enable),
+        )
+        .route(
+            "/organization/{id}/disable",
+            post(pages::organizations::disable),
+        )
+        .route(
+            "/organization/{id}/delete",
+            post(pages::organizations::delete),
+        );
 
     Router::new()
         .route("/", get(|| async { Redirect::to("/admin/user") }))

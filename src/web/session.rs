@@ -13,8 +13,9 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use crate::accounts::Actor;
+use crate::accounts::{Actor, organizations};
 use crate::domain::AuthStatus;
+use crate::domain::OrganizationId;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::users::{self, UserRow};
@@ -23,6 +24,7 @@ const UID: &str = "uid";
 const EPOCH: &str = "epoch";
 const CSRF: &str = "_csrf";
 const FLASH: &str = "_flash";
+const ORG: &str = "org";
 
 pub const LOGIN_PATH: &str = "/admin/user/login";
 
@@ -58,6 +60,9 @@ pub async fn sign_in(state: &AppState, session: &Session, user: &UserRow) -> Res
         .map_err(internal)?;
     // Saving now assigns the new id, which is recorded against the user so that disabling
     // or deleting them can remove this session in the same transaction.
+    if let Some(org) = organizations::initial(state, user.id).await? {
+        session.insert(ORG, org).await.map_err(internal)?;
+    }
     session.save().await.map_err(internal)?;
     if let Some(id) = session.id() {
         crate::accounts::login::register_session(state, user.id, &id.to_string()).await?;
@@ -142,6 +147,19 @@ where
             .map_err(IntoResponse::into_response)?
         {
             Some(user) => {
+                // Every request works in an organization the user may use now; when none
+                // is left (all disabled, membership removed) the session ends.
+                let org = current_org(&state, &session, user.id)
+                    .await
+                    .map_err(IntoResponse::into_response)?;
+                let Some(org) = org else {
+                    session
+                        .flush()
+                        .await
+                        .map_err(|e| internal(e).into_response())?;
+                    return Err(login_redirect(parts));
+                };
+                parts.extensions.insert(CurrentOrg(org));
                 let cu = CurrentUser(user);
                 parts.extensions.insert(cu.clone());
                 Ok(cu)
@@ -243,11 +261,63 @@ pub fn actor_for(user: &UserRow, parts: &Parts) -> Actor {
     }
 }
 
+/// The organization this session works in, checked on every request against the user's
+/// enabled memberships: a forged or stale id never reaches a handler.
+#[derive(Debug, Clone, Copy)]
+pub struct CurrentOrg(pub OrganizationId);
+
+impl<S> FromRequestParts<S> for CurrentOrg
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // CurrentUser settles the organization for the request.
+        CurrentUser::from_request_parts(parts, state).await?;
+        parts
+            .extensions
+            .get::<CurrentOrg>()
+            .copied()
+            .ok_or_else(|| AppError::Unauthorized.into_response())
+    }
+}
+
+/// The session's organization if the user may still work in it; otherwise their initial
+/// one, remembered in the session.
+async fn current_org(
+    state: &AppState,
+    session: &Session,
+    user: i64,
+) -> Result<Option<OrganizationId>, AppError> {
+    let workable = organizations::workable(state, user).await?;
+    let stored = session.get::<OrganizationId>(ORG).await.map_err(internal)?;
+    if let Some(o) = stored.filter(|o| workable.iter().any(|(id, _)| id == o)) {
+        return Ok(Some(o));
+    }
+    let initial = organizations::initial(state, user).await?;
+    if let Some(o) = initial {
+        session.insert(ORG, o).await.map_err(internal)?;
+    }
+    Ok(initial)
+}
+
+/// Records the switch in the session (the rules have checked it).
+pub async fn set_current_org(session: &Session, org: OrganizationId) -> Result<(), AppError> {
+    session.insert(ORG, org).await.map_err(internal)
+}
+
 /// What the shared page shell needs: who is signed in, the CSRF token for its forms
 /// (logout), and the flash messages to show once.
 #[derive(Debug, Clone)]
 pub struct PageCtx {
     pub user: Option<NavUser>,
+    /// The organization switcher: the user's enabled organizations and the current one.
+    pub orgs: Vec<(OrganizationId, String)>,
+    pub current_org: Option<OrganizationId>,
+    /// This page's path and query, for forms that come back here.
+    pub here: String,
     pub csrf: String,
     pub flashes: Vec<Flash>,
 }
@@ -264,6 +334,9 @@ impl PageCtx {
     pub fn bare() -> Self {
         Self {
             user: None,
+            orgs: Vec::new(),
+            current_org: None,
+            here: String::new(),
             csrf: String::new(),
             flashes: Vec::new(),
         }
@@ -288,13 +361,39 @@ where
                 .await
                 .map_err(IntoResponse::into_response)?,
         };
+        let (orgs, current_org) = match &user {
+            Some(u) => {
+                let current = match parts.extensions.get::<CurrentOrg>() {
+                    Some(CurrentOrg(o)) => Some(*o),
+                    None => current_org(&state, &session, u.id)
+                        .await
+                        .map_err(IntoResponse::into_response)?,
+                };
+                let orgs = organizations::workable(&state, u.id)
+                    .await
+                    .map_err(IntoResponse::into_response)?;
+                (orgs, current)
+            }
+            None => (Vec::new(), None),
+        };
         let csrf = csrf_token(&session)
             .await
             .map_err(IntoResponse::into_response)?;
         let flashes = take_flashes(&session)
             .await
             .map_err(IntoResponse::into_response)?;
+        let uri = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or(&parts.uri, |o| &o.0);
+        let here = uri
+            .path_and_query()
+            .map_or("/admin", |p| p.as_str())
+            .to_owned();
         Ok(PageCtx {
+            orgs,
+            current_org,
+            here,
             user: user.map(|u| NavUser {
                 id: u.id,
                 username: u.username,

@@ -8,3 +8,4 @@ mod browser;
 mod cli;
 mod grid;
 mod lifecycle;
+mod organizations;

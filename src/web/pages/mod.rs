@@ -1,5 +1,7 @@
 pub mod login;
 pub mod mass;
+pub mod organizations;
+
 pub mod user_actions;
 pub mod user_forms;
 

@@ -1,0 +1,202 @@
+//! Organizations: managing them, and which one a signed-in user works in.
+
+use super::Actor;
+use crate::domain::{FieldError, OrganizationId, UserId};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::{self, audit, organizations};
+
+pub use crate::store::organizations::OrganizationRow;
+
+fn parse_name(raw: &str) -> AppResult<(String, String)> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(FieldError::new("name", "This value should not be blank.").into());
+    }
+    if name.chars().count() > 255 || name.chars().any(char::is_control) {
+        return Err(
+            FieldError::new("name", "An organization name has at most 255 characters.").into(),
+        );
+    }
+    Ok((name.to_owned(), name.to_lowercase()))
+}
+
+fn name_taken(e: sqlx::Error) -> AppError {
+    if store::is_unique_violation(&e) {
+        FieldError::new("name", "An organization with this name already exists.").into()
+    } else {
+        e.into()
+    }
+}
+
+fn entry<'a>(
+    actor: &'a Actor,
+    action: &'a str,
+    id: OrganizationId,
+    label: &'a str,
+    at: i64,
+) -> audit::Entry<'a> {
+    audit::Entry {
+        actor_id: actor.user_id,
+        actor_name: Some(&actor.name),
+        action,
+        target_type: "organization",
+        target_id: Some(id),
+        target_label: Some(label),
+        details: None,
+        ip: actor.ip.as_deref(),
+        at,
+    }
+}
+
+pub async fn list(state: &AppState) -> AppResult<Vec<OrganizationRow>> {
+    Ok(organizations::list_full(&state.db).await?)
+}
+
+pub async fn create(state: &AppState, actor: &Actor, name: &str) -> AppResult<OrganizationId> {
+    let (name, key) = parse_name(name)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let id = organizations::insert(&mut tx, &name, &key, now)
+        .await
+        .map_err(name_taken)?;
+    audit::record(
+        &mut tx,
+        &entry(actor, "organization.created", id, &name, now),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn rename(
+    state: &AppState,
+    actor: &Actor,
+    id: OrganizationId,
+    name: &str,
+) -> AppResult<()> {
+    let (name, key) = parse_name(name)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    if !organizations::rename(&mut tx, id, &name, &key, now)
+        .await
+        .map_err(name_taken)?
+    {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &mut tx,
+        &entry(actor, "organization.renamed", id, &name, now),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Enables or disables an organization. The one the administrator is working in cannot be
+/// disabled, so nobody cuts the branch they sit on.
+pub async fn set_enabled(
+    state: &AppState,
+    actor: &Actor,
+    current: OrganizationId,
+    id: OrganizationId,
+    enabled: bool,
+) -> AppResult<OrganizationRow> {
+    let org = organizations::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !enabled && id == current {
+        return Err(AppError::Conflict(
+            "You cannot disable the organization you are working in. Switch to another one first."
+                .into(),
+        ));
+    }
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    organizations::set_enabled(&mut tx, id, enabled, now).await?;
+    let action = if enabled {
+        "organization.enabled"
+    } else {
+        "organization.disabled"
+    };
+    audit::record(&mut tx, &entry(actor, action, id, &org.name, now)).await?;
+    tx.commit().await?;
+    Ok(org)
+}
+
+/// Deletes an organization that has no members and no records.
+pub async fn delete(
+    state: &AppState,
+    actor: &Actor,
+    id: OrganizationId,
+) -> AppResult<OrganizationRow> {
+    let org = organizations::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let deps = organizations::dependents(&mut tx, id).await?;
+    if !deps.is_empty() {
+        let what = deps
+            .iter()
+            .map(|(one, many, n)| format!("{n} {}", if *n == 1 { one } else { many }))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(AppError::Conflict(format!(
+            "Organization {} cannot be deleted: it still has {what}.",
+            org.name
+        )));
+    }
+    organizations::delete(&mut tx, id).await.map_err(|e| {
+        if matches!(&e, sqlx::Error::Database(d) if d.is_foreign_key_violation()) {
+            AppError::Conflict(format!(
+                "Organization {} cannot be deleted: it still has records.",
+                org.name
+            ))
+        } else {
+            e.into()
+        }
+    })?;
+    audit::record(
+        &mut tx,
+        &entry(actor, "organization.deleted", id, &org.name, now),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(org)
+}
+
+/// The enabled organizations a user can work in: (id, name).
+pub async fn workable(state: &AppState, user: UserId) -> AppResult<Vec<(OrganizationId, String)>> {
+    Ok(organizations::of_user(&state.db, user)
+        .await?
+        .into_iter()
+        .filter(|(_, _, enabled)| *enabled)
+        .map(|(id, name, _)| (id, name))
+        .collect())
+}
+
+/// The organization a session starts in: the last one used if still workable, else the
+/// first by name. None when the user has no enabled organization.
+pub async fn initial(state: &AppState, user: UserId) -> AppResult<Option<OrganizationId>> {
+    let orgs = workable(state, user).await?;
+    let last = organizations::last_used(&state.db, user).await?;
+    Ok(last
+        .filter(|l| orgs.iter().any(|(id, _)| id == l))
+        .or_else(|| orgs.first().map(|(id, _)| *id)))
+}
+
+/// Switches the working organization; refused for one the user cannot work in, whatever
+/// the browser sent.
+pub async fn switch(state: &AppState, user: UserId, to: OrganizationId) -> AppResult<String> {
+    let orgs = workable(state, user).await?;
+    let Some((_, name)) = orgs.into_iter().find(|(id, _)| *id == to) else {
+        return Err(AppError::Forbidden(
+            "You do not belong to this organization.".into(),
+        ));
+    };
+    let mut tx = state.db.begin().await?;
+    organizations::remember_last_used(&mut tx, user, to).await?;
+    tx.commit().await?;
+    Ok(name)
+}

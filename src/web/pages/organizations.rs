@@ -1,0 +1,182 @@
+//! System > User Management > Organizations, and the organization switcher in the header.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::Redirect;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::login::safe_next;
+use crate::accounts::organizations;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::web::session::{self, AdminActor, CurrentOrg, CurrentUser, FlashKind, PageCtx};
+
+pub struct OrgView {
+    pub id: i64,
+    pub name: String,
+    pub enabled: bool,
+    pub users: i64,
+    pub created: String,
+    pub current: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "organizations/list.html")]
+pub struct OrganizationsPage {
+    pub ctx: PageCtx,
+    pub orgs: Vec<OrgView>,
+}
+
+pub async fn list(
+    _a: AdminActor,
+    CurrentOrg(current): CurrentOrg,
+    ctx: PageCtx,
+    State(state): State<AppState>,
+) -> AppResult<OrganizationsPage> {
+    let orgs = organizations::list(&state)
+        .await?
+        .into_iter()
+        .map(|o| OrgView {
+            current: o.id == current,
+            id: o.id,
+            name: o.name,
+            enabled: o.enabled,
+            users: o.users,
+            created: crate::clock::display(o.created_at),
+        })
+        .collect();
+    Ok(OrganizationsPage { ctx, orgs })
+}
+
+#[derive(Deserialize)]
+pub struct NameForm {
+    #[serde(default)]
+    name: String,
+}
+
+const BACK: &str = "/admin/organization";
+
+/// Field errors and refusals become a flash on the list, which is where the form is.
+async fn done(session: &Session, result: AppResult<String>) -> AppResult<Redirect> {
+    match result {
+        Ok(msg) => session::flash(session, FlashKind::Success, msg).await?,
+        Err(AppError::Validation(errs)) => {
+            for e in errs {
+                session::flash(session, FlashKind::Error, e.message).await?;
+            }
+        }
+        Err(AppError::Conflict(m)) => session::flash(session, FlashKind::Error, m).await?,
+        Err(e) => return Err(e),
+    }
+    Ok(Redirect::to(BACK))
+}
+
+pub async fn create(
+    a: AdminActor,
+    State(state): State<AppState>,
+    session: Session,
+    Form(f): Form<NameForm>,
+) -> AppResult<Redirect> {
+    let r = organizations::create(&state, &a.actor, &f.name).await;
+    done(
+        &session,
+        r.map(|_| format!("Organization {} created.", f.name.trim())),
+    )
+    .await
+}
+
+pub async fn rename(
+    a: AdminActor,
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(f): Form<NameForm>,
+) -> AppResult<Redirect> {
+    let r = organizations::rename(&state, &a.actor, id, &f.name).await;
+    done(
+        &session,
+        r.map(|()| format!("Organization renamed to {}.", f.name.trim())),
+    )
+    .await
+}
+
+pub async fn enable(
+    a: AdminActor,
+    CurrentOrg(current): CurrentOrg,
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+) -> AppResult<Redirect> {
+    let r = organizations::set_enabled(&state, &a.actor, current, id, true).await;
+    done(
+        &session,
+        r.map(|o| format!("Organization {} enabled.", o.name)),
+    )
+    .await
+}
+
+pub async fn disable(
+    a: AdminActor,
+    CurrentOrg(current): CurrentOrg,
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+) -> AppResult<Redirect> {
+    let r = organizations::set_enabled(&state, &a.actor, current, id, false).await;
+    done(
+        &session,
+        r.map(|o| format!("Organization {} disabled.", o.name)),
+    )
+    .await
+}
+
+pub async fn delete(
+    a: AdminActor,
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+) -> AppResult<Redirect> {
+    let r = organizations::delete(&state, &a.actor, id).await;
+    done(
+        &session,
+        r.map(|o| format!("Organization {} deleted.", o.name)),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct SwitchForm {
+    organization: String,
+    #[serde(default, rename = "return")]
+    back: String,
+}
+
+/// The header's switcher; open to every signed-in user for their own organizations.
+pub async fn switch(
+    CurrentUser(me): CurrentUser,
+    State(state): State<AppState>,
+    session: Session,
+    Form(f): Form<SwitchForm>,
+) -> AppResult<Redirect> {
+    let to = f
+        .organization
+        .parse::<i64>()
+        .map_err(|_| AppError::BadRequest("Choose an organization from the list.".into()))?;
+    let name = organizations::switch(&state, me.id, to).await?;
+    session::set_current_org(&session, to).await?;
+    session::flash(
+        &session,
+        FlashKind::Success,
+        format!("You are now working in {name}."),
+    )
+    .await?;
+    let back = if safe_next(&f.back) {
+        f.back
+    } else {
+        super::login::home_for(me.is_admin).to_owned()
+    };
+    Ok(Redirect::to(&back))
+}
