@@ -437,3 +437,84 @@ async fn page_buttons_row_menu_and_deletion_confirmation() {
         .await;
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organization_switcher_and_my_user() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    app.login_as_admin().await;
+    app.post("/admin/organization", &[("name", "Acme")]).await;
+    let out = app.create_user(&[
+        "--username",
+        "bob",
+        "--email",
+        "bob@example.com",
+        "--password",
+        "Bob-pass-123",
+        "--organization",
+        "Acme",
+    ]);
+    assert!(out.status.success());
+    // bob also joins Default through the edit form.
+    let (_, form) = app.get_html("/admin/user/update/2").await;
+    app.post_form(
+        "/admin/user/update/2",
+        &form,
+        &[
+            ("username", "bob"),
+            ("email", "bob@example.com"),
+            ("enabled", "1"),
+            ("roles", "2"),
+            ("organizations", "1"),
+            ("organizations", "2"),
+        ],
+    )
+    .await;
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    b.login(&app, "bob", "Bob-pass-123").await;
+    wait_for_path(&b, "/admin/user/profile/view").await;
+    // My User: own General Information, no user management in the menu.
+    assert!(
+        b.texts("dl.info dd")
+            .await
+            .contains(&"bob@example.com".to_string())
+    );
+    assert!(
+        b.client
+            .find(Locator::XPath("//a[normalize-space()='Users']"))
+            .await
+            .is_err()
+    );
+    let selected = b
+        .client
+        .find(Locator::Css("#org-switch"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(selected.as_deref(), Some("2"), "Acme (first by name)");
+    b.screenshot("my-user").await;
+    // Switch to Default in the header.
+    let select = b.client.find(Locator::Id("org-switch")).await.unwrap();
+    select.select_by_value("1").await.unwrap();
+    b.button("Switch").await.click().await.unwrap();
+    b.wait_texts(".flash-success", |t| {
+        t == ["You are now working in Default."]
+    })
+    .await;
+    wait_for_path(&b, "/admin/user/profile/view").await;
+    let selected = b
+        .client
+        .find(Locator::Css("#org-switch"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(selected.as_deref(), Some("1"));
+    b.close().await;
+}
