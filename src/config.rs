@@ -79,7 +79,10 @@ pub struct SecuritySettings {
 #[serde(deny_unknown_fields, default)]
 pub struct ExportSettings {
     pub fields: Vec<String>,
+    /// Where export files are written: a directory every Gatehouse process can read.
     pub dir: PathBuf,
+    /// Days an export file is kept; its link answers "expired" afterwards.
+    pub retention_days: u32,
 }
 
 impl Default for ServerSettings {
@@ -171,6 +174,7 @@ impl Default for ExportSettings {
             .map(String::from)
             .to_vec(),
             dir: "var/exports".into(),
+            retention_days: 14,
         }
     }
 }
@@ -278,6 +282,9 @@ impl Settings {
                 "security.password.min_length",
                 "must be between 1 and 1024".into(),
             );
+        }
+        if self.export.retention_days == 0 {
+            return bad("export.retention_days", "must be at least 1".into());
         }
         if self.export.fields.is_empty() {
             return bad("export.fields", "must list at least one field".into());

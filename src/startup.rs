@@ -33,6 +33,7 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
         settings: Arc::new(settings),
         clock: Clock::default(),
         hashing: Hashing::new()?,
+        wakers: crate::jobs::Wakers::default(),
     })
 }
 
@@ -86,6 +87,11 @@ impl Application {
                 }
             })
         };
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let exports = tokio::spawn(crate::jobs::export::worker(
+            self.state.clone(),
+            stopped.clone(),
+        ));
         let app = web::router(self.state.clone(), self.sessions);
         let result = axum::serve(
             self.listener,
@@ -94,6 +100,15 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         cleanup.abort();
+        // Workers finish the row in hand; one that does not within the grace period is
+        // abandoned, and its lease lets another process take the work over.
+        let _ = stop.send(true);
+        if tokio::time::timeout(Duration::from_secs(10), exports)
+            .await
+            .is_err()
+        {
+            tracing::warn!("export worker did not stop in time");
+        }
         self.state.db.close().await;
         Ok(result?)
     }

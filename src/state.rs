@@ -12,4 +12,5 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub clock: Clock,
     pub hashing: Hashing,
+    pub wakers: crate::jobs::Wakers,
 }

@@ -2,6 +2,8 @@
 //! entry. Web pages, mass actions, the API and the CLI all call these.
 
 pub mod bootstrap;
+pub mod exports;
+pub mod exports_notify;
 pub mod hashing;
 pub mod lifecycle;
 pub mod login;

@@ -10,7 +10,7 @@ pub const ADMIN_ROLE_ID: i64 = 1;
 pub const USER_ROLE_ID: i64 = 2;
 
 /// The columns every read of a user returns, plus whether the user is an administrator.
-const USER_COLUMNS: &str = "u.id, u.username, u.email, u.name_prefix, u.first_name, u.middle_name, \
+pub const USER_COLUMNS: &str = "u.id, u.username, u.email, u.name_prefix, u.first_name, u.middle_name, \
     u.last_name, u.name_suffix, u.birthday, u.phone, u.enabled, u.auth_status, \
     u.failed_login_count, u.last_login_at, u.login_count, u.password_hash, u.session_epoch, \
     u.created_at, u.updated_at, \

@@ -52,6 +52,12 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
             get(pages::user_actions::delete_confirm).post(pages::user_actions::delete),
         )
         .route("/user/mass/{action}", post(pages::mass::run))
+        .route("/user/export", post(pages::exports::start))
+        .route("/user/export/{id}/download", get(pages::exports::download))
+        .route(
+            "/user/fields",
+            get(pages::exports::fields_form).post(pages::exports::save_fields),
+        )
         .route("/user/views", post(pages::views::save))
         .route("/user/views/{id}/rename", post(pages::views::rename))
         .route("/user/views/{id}/delete", post(pages::views::delete))

@@ -135,6 +135,8 @@ pub struct TestApp {
     pub state: AppState,
     pub db: ScratchDb,
     shutdown: Option<oneshot::Sender<()>>,
+    /// Files the app writes (exports, mail) live here and go with the test.
+    _scratch: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -148,6 +150,8 @@ impl TestApp {
         settings.database.url = db.url.clone();
         settings.database.max_connections = 5;
         settings.server.listen = "127.0.0.1:0".parse().expect("addr");
+        let scratch = tempfile::tempdir().expect("temp dir");
+        settings.export.dir = scratch.path().join("exports");
         tweak(&mut settings);
         let app = Application::build(
             settings,
@@ -174,6 +178,7 @@ impl TestApp {
             state,
             db,
             shutdown: Some(tx),
+            _scratch: scratch,
         })
     }
 

@@ -6,6 +6,7 @@ mod common;
 mod auth;
 mod browser;
 mod cli;
+mod exports;
 mod grid;
 mod lifecycle;
 mod organizations;

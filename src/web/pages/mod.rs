@@ -1,4 +1,6 @@
+pub mod exports;
 pub mod login;
+
 pub mod mass;
 pub mod organizations;
 

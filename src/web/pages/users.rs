@@ -64,6 +64,14 @@ pub struct DateFilterView {
     pub to: String,
 }
 
+pub struct ExportView {
+    pub id: i64,
+    pub requested: String,
+    pub what: &'static str,
+    pub state: String,
+    pub download: bool,
+}
+
 pub struct Row {
     pub user: UserView,
     pub is_self: bool,
@@ -100,6 +108,8 @@ pub struct GridPage {
     pub filter_query: String,
     /// Filters and sort: what "Save view" stores.
     pub view_query: String,
+    /// The administrator's recent exports and their state.
+    pub exports: Vec<ExportView>,
 }
 
 const COLUMNS: [(&str, SortColumn); 10] = [
@@ -142,6 +152,31 @@ pub async fn grid(
     let orgs = organizations::list(&state.db).await?;
     let current_saved: Option<i64> = params.get("saved").and_then(|s| s.parse().ok());
     let view_query = q.view_query();
+    let now = state.clock.now();
+    let exports = crate::accounts::exports::recent(&state, me.id)
+        .await?
+        .into_iter()
+        .map(|j| {
+            let expired = j.expires_at.is_some_and(|e| e < now);
+            ExportView {
+                id: j.id,
+                requested: crate::clock::display(j.created_at),
+                what: if j.query.is_some() {
+                    "This view"
+                } else {
+                    "All users"
+                },
+                state: match j.status.as_str() {
+                    "done" if expired => "Expired".to_owned(),
+                    "done" => format!("Done, {} users", j.rows_written),
+                    "failed" => format!("Failed: {}", j.error.unwrap_or_default()),
+                    "running" => "Running".to_owned(),
+                    _ => "Waiting".to_owned(),
+                },
+                download: j.status == "done" && !expired,
+            }
+        })
+        .collect();
 
     let tabs = View::ALL
         .iter()
@@ -290,6 +325,7 @@ pub async fn grid(
             .collect(),
         filter_query: grid::encode(&q.filter_pairs()),
         view_query,
+        exports,
     }
     .into_response())
 }

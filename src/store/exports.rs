@@ -1,0 +1,178 @@
+//! `export_jobs`, `app_settings`, and the streaming read of users for a CSV export.
+
+use std::pin::Pin;
+
+use futures_core::Stream;
+
+use super::user_filter::{self, bind_all};
+use super::users::USER_COLUMNS;
+use super::{Backend, Db, StoreResult, Tx, on_db, on_tx};
+use crate::domain::UserId;
+use crate::grid::{SortColumn, UserFilter};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobRow {
+    pub id: i64,
+    pub requested_by: i64,
+    pub query: Option<String>,
+    pub fields: String,
+    pub status: String,
+    pub attempts: i32,
+    pub rows_written: i64,
+    pub file_name: Option<String>,
+    pub file_size: Option<i64>,
+    pub error: Option<String>,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+const JOB_COLUMNS: &str = "id, requested_by, query, fields, status, attempts, rows_written, file_name, \
+    file_size, error, created_at, started_at, finished_at, expires_at";
+
+pub async fn insert(
+    tx: &mut Tx,
+    requested_by: UserId,
+    query: Option<&str>,
+    fields: &str,
+    now: i64,
+) -> StoreResult<i64> {
+    const SQL: &str = "INSERT INTO export_jobs (requested_by, query, fields, status, created_at) \
+        VALUES ($1, $2, $3, 'pending', $4) RETURNING id";
+    on_tx!(tx, c => sqlx::query_scalar(SQL).bind(requested_by).bind(query).bind(fields).bind(now).fetch_one(c).await)
+}
+
+/// Claims the oldest job that is pending, or running under an expired lease (its process
+/// died), in one statement so two workers never take the same job.
+pub async fn claim(db: &Db, now: i64, lease: i64) -> StoreResult<Option<JobRow>> {
+    let pick = match db.backend() {
+        Backend::Postgres => {
+            "SELECT id FROM export_jobs WHERE status IN ('pending', 'running') \
+            AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
+        }
+        // SQLite has one writer at a time: the UPDATE's subquery cannot race.
+        Backend::Sqlite => {
+            "SELECT id FROM export_jobs WHERE status IN ('pending', 'running') \
+            AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY id LIMIT 1"
+        }
+    };
+    let sql = format!(
+        "UPDATE export_jobs SET status = 'running', claimed_until = $1 + $2, attempts = attempts + 1, \
+         started_at = COALESCE(started_at, $1) WHERE id = ({pick}) RETURNING {JOB_COLUMNS}"
+    );
+    on_db!(db, p => sqlx::query_as::<_, JobRow>(&sql).bind(now).bind(lease).fetch_optional(p).await)
+}
+
+/// Extends the lease of a job this worker is running.
+pub async fn heartbeat(db: &Db, id: i64, until: i64) -> StoreResult<()> {
+    const SQL: &str =
+        "UPDATE export_jobs SET claimed_until = $2 WHERE id = $1 AND status = 'running'";
+    on_db!(db, p => sqlx::query(SQL).bind(id).bind(until).execute(p).await.map(|_| ()))
+}
+
+pub async fn finish(
+    tx: &mut Tx,
+    id: i64,
+    rows: i64,
+    file: &str,
+    size: i64,
+    now: i64,
+    expires: i64,
+) -> StoreResult<()> {
+    const SQL: &str = "UPDATE export_jobs SET status = 'done', rows_written = $2, file_name = $3, file_size = $4, \
+        finished_at = $5, expires_at = $6, claimed_until = NULL, error = NULL WHERE id = $1";
+    on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(rows).bind(file).bind(size).bind(now).bind(expires).execute(c).await.map(|_| ()))
+}
+
+pub async fn fail(tx: &mut Tx, id: i64, error: &str, now: i64) -> StoreResult<()> {
+    const SQL: &str = "UPDATE export_jobs SET status = 'failed', error = $2, finished_at = $3, claimed_until = NULL \
+        WHERE id = $1";
+    on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(error).bind(now).execute(c).await.map(|_| ()))
+}
+
+pub async fn find(db: &Db, id: i64) -> StoreResult<Option<JobRow>> {
+    let sql = format!("SELECT {JOB_COLUMNS} FROM export_jobs WHERE id = $1");
+    on_db!(db, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await)
+}
+
+pub async fn recent_for(db: &Db, user: UserId, limit: i64) -> StoreResult<Vec<JobRow>> {
+    let sql = format!(
+        "SELECT {JOB_COLUMNS} FROM export_jobs WHERE requested_by = $1 ORDER BY id DESC LIMIT $2"
+    );
+    on_db!(db, p => sqlx::query_as(&sql).bind(user).bind(limit).fetch_all(p).await)
+}
+
+/// Finished jobs whose file has expired but is still named: (id, file name).
+pub async fn expired_files(db: &Db, now: i64) -> StoreResult<Vec<(i64, String)>> {
+    const SQL: &str = "SELECT id, file_name FROM export_jobs WHERE status = 'done' AND expires_at < $1 \
+        AND file_name IS NOT NULL";
+    on_db!(db, p => sqlx::query_as(SQL).bind(now).fetch_all(p).await)
+}
+
+pub async fn forget_file(db: &Db, id: i64) -> StoreResult<()> {
+    const SQL: &str = "UPDATE export_jobs SET file_name = NULL WHERE id = $1";
+    on_db!(db, p => sqlx::query(SQL).bind(id).execute(p).await.map(|_| ()))
+}
+
+pub async fn setting(db: &Db, name: &str) -> StoreResult<Option<String>> {
+    const SQL: &str = "SELECT value FROM app_settings WHERE name = $1";
+    on_db!(db, p => sqlx::query_scalar(SQL).bind(name).fetch_optional(p).await)
+}
+
+pub async fn set_setting(tx: &mut Tx, name: &str, value: &str, now: i64) -> StoreResult<()> {
+    const SQL: &str = "INSERT INTO app_settings (name, value, updated_at) VALUES ($1, $2, $3) \
+        ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at";
+    on_tx!(tx, c => sqlx::query(SQL).bind(name).bind(value).bind(now).execute(c).await.map(|_| ()))
+}
+
+/// A user as exported: every column plus organization and role names.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportRow {
+    #[sqlx(flatten)]
+    pub user: super::users::UserRow,
+    pub organizations: Option<String>,
+    pub roles: Option<String>,
+}
+
+pub type RowStream<'a> = Pin<Box<dyn Stream<Item = StoreResult<ExportRow>> + Send + 'a>>;
+
+/// Streams the users matching `f` in the grid's order: one query, read row by row, so
+/// memory does not grow with the number of users. Organization and role names are only
+/// computed when asked for.
+pub fn stream<'a>(
+    db: &'a Db,
+    f: &UserFilter,
+    sort: SortColumn,
+    desc: bool,
+    with_names: bool,
+    sql_out: &'a mut String,
+    binds_out: &'a mut Vec<user_filter::Bind>,
+) -> RowStream<'a> {
+    let w = user_filter::build(f, 1);
+    let names = if !with_names {
+        "NULL AS organizations, NULL AS roles".to_owned()
+    } else {
+        match db.backend() {
+            Backend::Postgres => "(SELECT string_agg(o.name, ', ' ORDER BY o.name) FROM user_organizations uo \
+                 JOIN organizations o ON o.id = uo.organization_id WHERE uo.user_id = u.id) AS organizations, \
+                 (SELECT string_agg(r.label, ', ' ORDER BY r.id) FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
+                 WHERE ur.user_id = u.id) AS roles"
+                .to_owned(),
+            Backend::Sqlite => "(SELECT group_concat(name, ', ') FROM (SELECT o.name FROM user_organizations uo \
+                 JOIN organizations o ON o.id = uo.organization_id WHERE uo.user_id = u.id ORDER BY o.name)) AS organizations, \
+                 (SELECT group_concat(label, ', ') FROM (SELECT r.label FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
+                 WHERE ur.user_id = u.id ORDER BY r.id)) AS roles"
+                .to_owned(),
+        }
+    };
+    *sql_out = format!(
+        "SELECT {USER_COLUMNS}, {names} FROM users u WHERE {} ORDER BY {}",
+        w.sql,
+        user_filter::order_by(sort, desc)
+    );
+    *binds_out = w.binds;
+    let sql: &'a str = sql_out.as_str();
+    let binds: &'a [user_filter::Bind] = binds_out.as_slice();
+    on_db!(db, p => Box::pin(bind_all!(sqlx::query_as::<_, ExportRow>(sql), binds).fetch(p)) as RowStream<'a>)
+}
