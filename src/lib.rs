@@ -8,6 +8,8 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod grid;
+pub mod jobs;
+pub mod mail;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -33,6 +33,7 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
         settings: Arc::new(settings),
         clock: Clock::default(),
         hashing: Hashing::new()?,
+        outbox: Default::default(),
     })
 }
 
@@ -65,11 +66,13 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Serves, with the background workers alongside, until `shutdown` resolves; then
+    /// finishes in-flight requests and stops the workers.
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let mail_worker = crate::jobs::mail::spawn(self.state.clone())?;
         let cleanup = {
             let sessions = self.sessions.clone();
             tokio::spawn(async move {
@@ -90,6 +93,8 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         cleanup.abort();
+        // Lets the mail worker finish the email in hand, so it is not sent twice.
+        mail_worker.stop(Duration::from_secs(10)).await;
         self.state.db.close().await;
         Ok(result?)
     }

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use crate::accounts::hashing::Hashing;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::mail::OutboxSignal;
 use crate::store::Db;
 
 /// Everything a request handler or worker needs, cheap to clone.
@@ -12,4 +13,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub clock: Clock,
     pub hashing: Hashing,
+    /// Wakes this process's mail worker after a commit that queued email.
+    pub outbox: OutboxSignal,
 }

@@ -11,6 +11,9 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub mod audit;
 pub mod organizations;
+pub mod outbox;
+pub mod password_resets;
+pub mod rate_limits;
 pub mod sessions;
 pub mod users;
 
