@@ -4,6 +4,7 @@
 pub mod bootstrap;
 pub mod hashing;
 pub mod login;
+pub mod passwords;
 pub mod users;
 
 /// Who is acting, for authorization and the audit log.

@@ -41,7 +41,15 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
             "/user/login",
             get(pages::login::form).post(pages::login::submit),
         )
-        .route("/user/logout", post(pages::login::logout));
+        .route("/user/logout", post(pages::login::logout))
+        .route(
+            "/user/reset-request",
+            get(pages::password_reset::request_form).post(pages::password_reset::request_submit),
+        )
+        .route(
+            "/user/reset/{token}",
+            get(pages::password_reset::reset_form).post(pages::password_reset::reset_submit),
+        );
 
     Router::new()
         .route("/", get(|| async { Redirect::to("/admin/user") }))

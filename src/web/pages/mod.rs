@@ -1,4 +1,5 @@
 pub mod login;
+pub mod password_reset;
 pub mod user_page;
 pub mod users;
 
