@@ -7,3 +7,5 @@ mod auth;
 mod browser;
 mod cli;
 mod grid;
+mod mail;
+mod mailbox;
