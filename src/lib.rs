@@ -10,6 +10,7 @@ pub mod error;
 pub mod grid;
 pub mod jobs;
 
+pub mod mail;
 pub mod startup;
 pub mod state;
 pub mod store;

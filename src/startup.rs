@@ -34,6 +34,7 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
         clock: Clock::default(),
         hashing: Hashing::new()?,
         wakers: crate::jobs::Wakers::default(),
+        outbox: Default::default(),
     })
 }
 
@@ -66,11 +67,13 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Serves, with the background workers alongside, until `shutdown` resolves; then
+    /// finishes in-flight requests and stops the workers.
     pub async fn run(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let mail_worker = crate::jobs::mail::spawn(self.state.clone())?;
         let cleanup = {
             let sessions = self.sessions.clone();
             let state = self.state.clone();
@@ -87,11 +90,7 @@ impl Application {
                 }
             })
         };
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        let exports = tokio::spawn(crate::jobs::export::worker(
-            self.state.clone(),
-            stopped.clone(),
-        ));
+        let export_worker = crate::jobs::export::spawn(self.state.clone());
         let app = web::router(self.state.clone(), self.sessions);
         let result = axum::serve(
             self.listener,
@@ -100,15 +99,11 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         cleanup.abort();
-        // Workers finish the row in hand; one that does not within the grace period is
-        // abandoned, and its lease lets another process take the work over.
-        let _ = stop.send(true);
-        if tokio::time::timeout(Duration::from_secs(10), exports)
-            .await
-            .is_err()
-        {
-            tracing::warn!("export worker did not stop in time");
-        }
+        // Workers finish the item in hand; one that does not within the grace period is
+        // aborted, and its lease lets another process take the work over.
+        export_worker.stop(Duration::from_secs(10)).await;
+        // Lets the mail worker finish the email in hand, so it is not sent twice.
+        mail_worker.stop(Duration::from_secs(10)).await;
         self.state.db.close().await;
         Ok(result?)
     }

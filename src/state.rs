@@ -3,6 +3,7 @@ use std::sync::Arc;
 use crate::accounts::hashing::Hashing;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::mail::OutboxSignal;
 use crate::store::Db;
 
 /// Everything a request handler or worker needs, cheap to clone.
@@ -13,4 +14,6 @@ pub struct AppState {
     pub clock: Clock,
     pub hashing: Hashing,
     pub wakers: crate::jobs::Wakers,
+    /// Wakes this process's mail worker after a commit that queued email.
+    pub outbox: OutboxSignal,
 }

@@ -8,6 +8,7 @@ pub mod hashing;
 pub mod lifecycle;
 pub mod login;
 pub mod organizations;
+pub mod passwords;
 pub mod users;
 pub mod views;
 

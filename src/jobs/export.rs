@@ -7,6 +7,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use rand::RngCore;
 
+use super::{Stop, Worker};
 use crate::error::{AppError, AppResult};
 use crate::grid;
 use crate::state::AppState;
@@ -17,9 +18,13 @@ const LEASE: i64 = 60;
 /// Rows between heartbeats (and flushes).
 const HEARTBEAT_ROWS: i64 = 20_000;
 
-/// Runs until `stop` resolves: claim, run, repeat; sleep when there is nothing to do.
-pub async fn worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    loop {
+pub fn spawn(state: AppState) -> Worker {
+    Worker::spawn("export", move |stop| worker(state, stop))
+}
+
+/// Claim, run, repeat; sleep when there is nothing to do, until asked to stop.
+async fn worker(state: AppState, mut stop: Stop) {
+    while !stop.requested() {
         match run_one(&state).await {
             Ok(true) => continue,
             Ok(false) => {}
@@ -29,12 +34,9 @@ pub async fn worker(state: AppState, mut stop: tokio::sync::watch::Receiver<bool
             tracing::warn!(error = %e.describe(), "removing expired exports");
         }
         tokio::select! {
-            _ = stop.changed() => return,
+            () = stop.wait() => return,
             () = state.wakers.exports.notified() => {}
             () = tokio::time::sleep(Duration::from_secs(2)) => {}
-        }
-        if *stop.borrow() {
-            return;
         }
     }
 }

@@ -1,20 +1,72 @@
-//! Background work: rows claimed from the database with a lease, so several Gatehouse
-//! processes share the work and a crashed one's work is picked up again.
+//! Background workers, started by `Application::run` next to the HTTP server. Their work is
+//! rows in the database, never memory: a worker that stops (or a process that dies) leaves
+//! the rows for the next one.
 
 pub mod export;
+pub mod mail;
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
 
-use crate::state::AppState;
+/// A running worker and the means to stop it.
+pub struct Worker {
+    name: &'static str,
+    stop: watch::Sender<bool>,
+    handle: JoinHandle<()>,
+}
 
-/// Wakes this process's workers early (the polling loop finds the work anyway).
+/// What a worker watches to know it should finish what it is doing and return.
+#[derive(Clone)]
+pub struct Stop(watch::Receiver<bool>);
+
+impl Stop {
+    pub fn requested(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Resolves once a stop is requested (at once if it already was).
+    pub async fn wait(&mut self) {
+        // An error means the Worker handle is gone, which is a stop too.
+        let _ = self.0.wait_for(|stop| *stop).await;
+    }
+}
+
+impl Worker {
+    pub fn spawn<F, Fut>(name: &'static str, body: F) -> Self
+    where
+        F: FnOnce(Stop) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let (stop, rx) = watch::channel(false);
+        let handle = tokio::spawn(body(Stop(rx)));
+        Self { name, stop, handle }
+    }
+
+    /// Asks the worker to stop and waits up to `grace` for it to finish the item in hand;
+    /// after that it is aborted (its claimed rows become due again when their lease ends).
+    pub async fn stop(self, grace: Duration) {
+        let _ = self.stop.send(true);
+        let mut handle = self.handle;
+        if tokio::time::timeout(grace, &mut handle).await.is_err() {
+            tracing::warn!(
+                worker = self.name,
+                "worker did not stop in time; aborting it"
+            );
+            handle.abort();
+        }
+    }
+}
+
+/// Wakes this process's export worker early (its polling loop finds the work anyway).
 #[derive(Clone, Default)]
 pub struct Wakers {
     pub exports: Arc<Notify>,
 }
 
-pub fn wake_exports(state: &AppState) {
+pub fn wake_exports(state: &crate::state::AppState) {
     state.wakers.exports.notify_one();
 }

@@ -88,6 +88,14 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
         .route(
             "/organization/{id}/delete",
             post(pages::organizations::delete),
+        )
+        .route(
+            "/user/reset-request",
+            get(pages::password_reset::request_form).post(pages::password_reset::request_submit),
+        )
+        .route(
+            "/user/reset/{token}",
+            get(pages::password_reset::reset_form).post(pages::password_reset::reset_submit),
         );
 
     Router::new()

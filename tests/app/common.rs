@@ -137,6 +137,7 @@ pub struct TestApp {
     shutdown: Option<oneshot::Sender<()>>,
     /// Files the app writes (exports, mail) live here and go with the test.
     _scratch: tempfile::TempDir,
+    running: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl TestApp {
@@ -152,7 +153,27 @@ impl TestApp {
         settings.server.listen = "127.0.0.1:0".parse().expect("addr");
         let scratch = tempfile::tempdir().expect("temp dir");
         settings.export.dir = scratch.path().join("exports");
+        // Tests that read email choose a transport; the rest must not write into the repo.
+        settings.mailer.dsn = "null://".into();
         tweak(&mut settings);
+        Some(Self::start(db, settings, scratch).await)
+    }
+
+    /// A second Gatehouse process on this app's database (its own server, workers and
+    /// clock), as several instances behind a load balancer would run.
+    pub async fn spawn_sibling(&self, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = (*self.state.settings).clone();
+        settings.server.listen = "127.0.0.1:0".parse().expect("addr");
+        tweak(&mut settings);
+        let db = ScratchDb {
+            url: self.db.url.clone(),
+            _dir: None,
+            pg_name: None,
+        };
+        Self::start(db, settings, tempfile::tempdir().expect("temp dir")).await
+    }
+
+    async fn start(db: ScratchDb, settings: Settings, scratch: tempfile::TempDir) -> Self {
         let app = Application::build(
             settings,
             &BootstrapAdmin {
@@ -166,12 +187,12 @@ impl TestApp {
         let addr = app.local_addr();
         let state = app.state().clone();
         let (tx, rx) = oneshot::channel::<()>();
-        tokio::spawn(app.run(async {
+        let running = tokio::spawn(app.run(async {
             let _ = rx.await;
         }));
         let base = format!("http://{addr}");
         let (client, jar) = new_client();
-        Some(Self {
+        Self {
             base,
             client,
             jar,
@@ -179,7 +200,23 @@ impl TestApp {
             db,
             shutdown: Some(tx),
             _scratch: scratch,
-        })
+            running: Some(running),
+        }
+    }
+
+    /// Shuts the server down as a signal would and waits until `run` has returned (requests
+    /// finished, workers stopped).
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(running) = self.running.take() {
+            tokio::time::timeout(std::time::Duration::from_secs(30), running)
+                .await
+                .expect("the application stops within 30 s")
+                .expect("run task")
+                .expect("run returns Ok");
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

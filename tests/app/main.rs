@@ -9,4 +9,6 @@ mod cli;
 mod exports;
 mod grid;
 mod lifecycle;
+mod mail;
+mod mailbox;
 mod organizations;

@@ -7,6 +7,7 @@ pub mod organizations;
 pub mod user_actions;
 pub mod user_forms;
 
+pub mod password_reset;
 pub mod user_page;
 pub mod users;
 pub mod views;

@@ -1,0 +1,301 @@
+//! Password resets: an administrator's "Reset Password", the self-service "Forgot your
+//! password?" request, completing a reset from the emailed link, and the email that tells a
+//! user an administrator changed their password.
+//!
+//! A reset token is 32 random bytes from the OS, URL-safe base64 behind a `ghr_` prefix (so a
+//! leaked one is recognisable in logs and scanners). Only its SHA-256 is stored: it is
+//! high-entropy, so a fast hash suffices and lookup by hash is as good as a constant-time
+//! comparison.
+
+use base64::Engine;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::Actor;
+use crate::domain::{FieldError, PlainPassword, UserId};
+use crate::error::{AppError, AppResult};
+use crate::mail::{self, templates};
+use crate::state::AppState;
+use crate::store::password_resets::{self, ResetUser};
+use crate::store::{Tx, audit, rate_limits, users};
+
+pub const TOKEN_PREFIX: &str = "ghr_";
+/// Longer than any token we issue; anything longer is not worth hashing.
+const MAX_TOKEN_LEN: usize = 100;
+
+/// Self-service requests are limited per target account and per client address, in
+/// fixed windows counted in the database so every process shares them. Per account it
+/// stops someone from flooding a mailbox; per address, from probing many accounts. The
+/// address limit is the higher one because an office behind one NAT shares an address.
+const FORGOT_WINDOW_SECS: i64 = 15 * 60;
+const FORGOT_PER_ACCOUNT: i32 = 5;
+const FORGOT_PER_ADDRESS: i32 = 20;
+
+/// A reset link that cannot be used: unknown, already used, expired, or replaced by a newer
+/// one. The person is told the same for all four; none says anything to someone guessing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidResetLink;
+
+/// A fresh token and the hash that is stored for it.
+fn new_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = format!(
+        "{TOKEN_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn plausible(token: &str) -> bool {
+    token.starts_with(TOKEN_PREFIX) && token.len() <= MAX_TOKEN_LEN
+}
+
+/// An administrator's "Reset Password": the user gets a link, cannot sign in until they
+/// use it (status "Password reset"), and every live session of theirs ends. One
+/// transaction with the token, the audit entry and the email. Returns the user, whose email
+/// the confirmation names.
+pub async fn request_reset(state: &AppState, actor: &Actor, id: UserId) -> AppResult<ResetUser> {
+    if actor.user_id == Some(id) {
+        return Err(AppError::Forbidden(
+            "You cannot reset your own password.".into(),
+        ));
+    }
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let user = issue(
+        state,
+        &mut tx,
+        actor,
+        id,
+        Issue::ByAdmin {
+            only_enabled: false,
+        },
+        now,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    state.outbox.wake();
+    Ok(user)
+}
+
+/// The mass "Reset Password": the same for each of `ids`, in one transaction, skipping the
+/// acting administrator, disabled users and ids that do not exist (as OroPlatform does).
+/// Returns the users reset, that is the emails sent.
+pub async fn request_reset_many(
+    state: &AppState,
+    actor: &Actor,
+    ids: &[UserId],
+) -> AppResult<Vec<ResetUser>> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let mut done = Vec::new();
+    for &id in ids {
+        if actor.user_id == Some(id) {
+            continue;
+        }
+        let how = Issue::ByAdmin { only_enabled: true };
+        if let Some(user) = issue(state, &mut tx, actor, id, how, now).await? {
+            done.push(user);
+        }
+    }
+    tx.commit().await?;
+    state.outbox.wake();
+    Ok(done)
+}
+
+/// "Forgot your password?": emails a reset link to the enabled account named by `login`
+/// (username or email, any case). It changes nothing else: a request anyone can make must
+/// not lock anyone out or sign them out. The caller answers the same whatever happens here
+/// (no such account, disabled, over the rate limit), so the answer reveals nothing; the
+/// reasons only go to the log.
+pub async fn forgot_password(state: &AppState, login: &str, ip: Option<&str>) -> AppResult<()> {
+    let key = login.trim().to_lowercase();
+    if key.is_empty() {
+        return Err(FieldError::new("username", "This value should not be blank.").into());
+    }
+    let now = state.clock.now();
+    let window = now - now.rem_euclid(FORGOT_WINDOW_SECS);
+    let user = users::find_by_login(&state.db, &key).await?;
+
+    rate_limits::prune(&state.db, window).await?;
+    let mut tx = state.db.begin().await?;
+    let address = ip.unwrap_or("unknown");
+    let per_address = rate_limits::hit(&mut tx, &format!("forgot:ip:{address}"), window).await?;
+    let per_account = match &user {
+        Some(u) => rate_limits::hit(&mut tx, &format!("forgot:user:{}", u.id), window).await?,
+        None => 0,
+    };
+    let target = match user {
+        _ if per_address > FORGOT_PER_ADDRESS => Err("too many requests from this address"),
+        None => Err("no such account"),
+        Some(u) if !u.enabled => Err("account disabled"),
+        Some(_) if per_account > FORGOT_PER_ACCOUNT => Err("too many requests for this account"),
+        Some(u) => Ok(u),
+    };
+    let user = match target {
+        Ok(u) => u,
+        Err(reason) => {
+            // Committed all the same: refused requests count against the limits too.
+            tx.commit().await?;
+            tracing::info!(ip = address, reason, "password reset link not sent");
+            return Ok(());
+        }
+    };
+    let actor = Actor {
+        user_id: None,
+        name: "self-service".into(),
+        ip: ip.map(str::to_owned),
+    };
+    issue(state, &mut tx, &actor, user.id, Issue::SelfService, now).await?;
+    tx.commit().await?;
+    state.outbox.wake();
+    Ok(())
+}
+
+/// The user a reset link is for, if it can still be used; for showing the form.
+pub async fn reset_link_user(
+    state: &AppState,
+    token: &str,
+) -> AppResult<Result<ResetUser, InvalidResetLink>> {
+    if !plausible(token) {
+        return Ok(Err(InvalidResetLink));
+    }
+    let found =
+        password_resets::live_token_user(&state.db, &token_hash(token), state.clock.now()).await?;
+    Ok(found.ok_or(InvalidResetLink))
+}
+
+/// Sets a new password from a reset link: the policy is checked, then in one transaction
+/// the link is used up (exactly once, even when two requests race), the password set, the
+/// user made Active with the failure counter cleared, other links and live sessions ended,
+/// and the audit entry written. An unusable link changes nothing.
+pub async fn complete_reset(
+    state: &AppState,
+    token: &str,
+    new_password: &PlainPassword,
+    ip: Option<&str>,
+) -> AppResult<Result<ResetUser, InvalidResetLink>> {
+    if let Err(invalid) = reset_link_user(state, token).await? {
+        return Ok(Err(invalid));
+    }
+    state
+        .settings
+        .security
+        .password
+        .check("password", new_password)?;
+    // Hashing takes tens of milliseconds: done before the transaction, so SQLite's write
+    // lock is not held meanwhile.
+    let phc = state.hashing.hash(new_password).await?;
+    let now = state.clock.now();
+    let hash = token_hash(token);
+
+    let mut tx = state.db.begin().await?;
+    let Some(user_id) = password_resets::consume(&mut tx, &hash, now).await? else {
+        return Ok(Err(InvalidResetLink));
+    };
+    let Some(user) = password_resets::set_password(&mut tx, user_id, &phc, now).await? else {
+        return Ok(Err(InvalidResetLink));
+    };
+    password_resets::revoke_unused(&mut tx, user_id).await?;
+    audit::record(
+        &mut tx,
+        &audit::Entry {
+            actor_id: Some(user.id),
+            actor_name: Some(&user.username),
+            action: "password.reset_completed",
+            target_type: "user",
+            target_id: Some(user.id),
+            target_label: Some(&user.username),
+            details: None,
+            ip,
+            at: now,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(user))
+}
+
+/// Queues the "your password was changed by an administrator" email in the caller's
+/// transaction (the one that changes the password). Call `state.outbox.wake()` after the
+/// commit for immediate delivery.
+pub async fn notify_password_changed_by_admin(
+    state: &AppState,
+    tx: &mut Tx,
+    to: &str,
+    username: &str,
+    actor: &Actor,
+) -> AppResult<()> {
+    let now = state.clock.now();
+    let email =
+        templates::password_changed_by_admin(&state.settings, to, username, &actor.name, now)?;
+    mail::enqueue(tx, &email, now).await?;
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum Issue {
+    /// Blocks sign-in and ends sessions; `only_enabled` skips disabled users.
+    ByAdmin { only_enabled: bool },
+    /// Only sends the link.
+    SelfService,
+}
+
+/// The machinery every reset request shares, inside the caller's transaction: the user row
+/// first (which also serialises concurrent requests for one user), then the older links
+/// revoked, the new token, the audit entry and the email. None when the user does not exist
+/// (or is disabled where that excludes them).
+async fn issue(
+    state: &AppState,
+    tx: &mut Tx,
+    actor: &Actor,
+    id: UserId,
+    how: Issue,
+    now: i64,
+) -> AppResult<Option<ResetUser>> {
+    let (lock_out, only_enabled) = match how {
+        Issue::ByAdmin { only_enabled } => (true, only_enabled),
+        Issue::SelfService => (false, true),
+    };
+    let Some(user) = password_resets::begin(tx, id, lock_out, only_enabled, now).await? else {
+        return Ok(None);
+    };
+    password_resets::revoke_unused(tx, id).await?;
+    let (token, hash) = new_token();
+    let ttl = i64::try_from(state.settings.security.password_reset_ttl).unwrap_or(i64::MAX);
+    let expires_at = now.saturating_add(ttl);
+    password_resets::insert(tx, id, &hash, now, expires_at).await?;
+    let details = serde_json::json!({ "self_service": !lock_out }).to_string();
+    audit::record(
+        tx,
+        &audit::Entry {
+            actor_id: actor.user_id,
+            actor_name: Some(&actor.name),
+            action: "password.reset_requested",
+            target_type: "user",
+            target_id: Some(id),
+            target_label: Some(&user.username),
+            details: Some(&details),
+            ip: actor.ip.as_deref(),
+            at: now,
+        },
+    )
+    .await?;
+    let email = templates::reset_password(
+        &state.settings,
+        &user.email,
+        &user.username,
+        &token,
+        expires_at,
+        lock_out,
+    )?;
+    mail::enqueue(tx, &email, now).await?;
+    Ok(Some(user))
+}

@@ -1,0 +1,116 @@
+//! Delivers the mail outbox: claims due rows in batches, sends each through the configured
+//! transport, and records the outcome. Bodies were rendered when the row was written, so
+//! what is sent is exactly what was committed.
+//!
+//! Retry policy: a failed attempt is retried after 30 s, doubling each time up to one hour
+//! (30 s, 1 min, 2 min, ... 32 min, then hourly); after `MAX_ATTEMPTS` attempts (about a day
+//! and a half) the row is given up (`failed_at`), and keeps its `last_error`. A message that
+//! cannot be built at all (a recipient address that does not parse) is given up at once.
+
+use std::time::Duration;
+
+use super::{Stop, Worker};
+use crate::mail::transport::{Mailer, SendError};
+use crate::state::AppState;
+use crate::store::{StoreResult, outbox};
+
+/// Rows claimed per statement.
+pub const BATCH: i64 = 10;
+/// How long a claim lasts. Longer than a whole batch of SMTP conversations may take
+/// (`BATCH` x `transport::SMTP_TIMEOUT`), so no other worker claims a row that is still being
+/// sent; if this worker dies, its rows are due again after it.
+pub const LEASE_SECS: i64 = 600;
+/// How often the table is polled for rows queued by other processes (or due for retry).
+pub const POLL: Duration = Duration::from_secs(1);
+pub const MAX_ATTEMPTS: i32 = 40;
+const FIRST_RETRY_SECS: i64 = 30;
+const MAX_RETRY_SECS: i64 = 3600;
+/// Stored errors are cut to this many characters.
+const MAX_ERROR_LEN: usize = 1000;
+
+/// Seconds to wait after the `attempts`-th failed attempt.
+pub fn retry_delay(attempts: i32) -> i64 {
+    let doublings = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(16);
+    (FIRST_RETRY_SECS << doublings).min(MAX_RETRY_SECS)
+}
+
+/// Starts the worker. Fails (before anything is sent) when `mailer.dsn` or `mailer.from`
+/// cannot be used, so a bad configuration stops start-up instead of every email.
+pub fn spawn(state: AppState) -> anyhow::Result<Worker> {
+    let mailer = Mailer::from_settings(&state.settings)?;
+    Ok(Worker::spawn("mail", move |stop| run(state, mailer, stop)))
+}
+
+async fn run(state: AppState, mailer: Mailer, mut stop: Stop) {
+    while !stop.requested() {
+        match deliver_due(&state, &mailer, &stop).await {
+            // A full batch: more may be waiting.
+            Ok(n) if n as i64 == BATCH => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "mail outbox unavailable; will retry"),
+        }
+        tokio::select! {
+            _ = stop.wait() => break,
+            _ = state.outbox.woken() => {}
+            _ = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+/// Claims one batch and delivers it; returns how many rows were claimed. When a stop is
+/// requested mid-batch, the rows not yet attempted are given back.
+pub async fn deliver_due(state: &AppState, mailer: &Mailer, stop: &Stop) -> StoreResult<usize> {
+    let batch = outbox::claim(&state.db, state.clock.now(), LEASE_SECS, BATCH).await?;
+    let claimed = batch.len();
+    for row in batch {
+        if stop.requested() {
+            outbox::release(&state.db, row.id).await?;
+            continue;
+        }
+        let result = mailer.send(&row).await;
+        record(state, &row, result).await?;
+    }
+    Ok(claimed)
+}
+
+async fn record(
+    state: &AppState,
+    row: &outbox::Claimed,
+    result: Result<(), SendError>,
+) -> StoreResult<()> {
+    let now = state.clock.now();
+    match result {
+        Ok(()) => {
+            if outbox::mark_sent(&state.db, row.id, now).await? {
+                tracing::info!(id = row.id, template = %row.template, "email delivered");
+            }
+        }
+        Err(e) => {
+            let give_up = e.permanent || row.attempts >= MAX_ATTEMPTS;
+            let retry_at = (!give_up).then(|| now + retry_delay(row.attempts));
+            let message: String = e.message.chars().take(MAX_ERROR_LEN).collect();
+            outbox::mark_failed(&state.db, row.id, &message, retry_at, now).await?;
+            if give_up {
+                tracing::error!(id = row.id, template = %row.template, attempts = row.attempts,
+                    error = %message, "email given up");
+            } else {
+                tracing::warn!(id = row.id, template = %row.template, attempts = row.attempts,
+                    error = %message, "email delivery failed; will retry");
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn backoff_doubles_then_caps_at_an_hour() {
+        let delays: Vec<i64> = (1..=9).map(super::retry_delay).collect();
+        assert_eq!(delays, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+        assert_eq!(super::retry_delay(40), 3600);
+        assert_eq!(super::retry_delay(0), 30);
+    }
+}

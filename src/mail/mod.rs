@@ -1,0 +1,59 @@
+//! Email. The rules never talk to a mail server: they render an `Email` from a template and
+//! `enqueue` it inside their own transaction, so the email exists if and only if the change
+//! that causes it was committed. `jobs::mail` delivers the rows through the transport that
+//! `mailer.dsn` names.
+
+pub mod templates;
+pub mod transport;
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::error::AppResult;
+use crate::store::{Tx, outbox};
+
+/// A rendered email, ready to be queued.
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    /// The same content as HTML, sent as an alternative to the text.
+    pub html: Option<String>,
+    /// Which template made it, kept with the row for inspection.
+    pub template: &'static str,
+}
+
+/// Queues `email` in the caller's transaction. Call `OutboxSignal::wake` after the commit
+/// to have this process deliver it at once rather than at the next poll.
+pub async fn enqueue(tx: &mut Tx, email: &Email, now: i64) -> AppResult<i64> {
+    Ok(outbox::insert(
+        tx,
+        &outbox::NewMail {
+            recipient: &email.to,
+            subject: &email.subject,
+            text_body: &email.text,
+            html_body: email.html.as_deref(),
+            template: email.template,
+            now,
+        },
+    )
+    .await?)
+}
+
+/// Wakes this process's mail worker. Only a shortcut: workers also poll the table, which is
+/// how rows queued by other processes are found.
+#[derive(Clone, Debug, Default)]
+pub struct OutboxSignal(Arc<Notify>);
+
+impl OutboxSignal {
+    pub fn wake(&self) {
+        // notify_one keeps a permit when the worker is busy sending, so no wake-up is lost.
+        self.0.notify_one();
+    }
+
+    pub async fn woken(&self) {
+        self.0.notified().await;
+    }
+}

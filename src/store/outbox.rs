@@ -1,0 +1,162 @@
+//! `mail_outbox`: email written with the change that causes it, delivered later by
+//! `jobs::mail`. Every step a worker takes is one statement, so several processes can share
+//! the queue without holding a lock while they talk to the mail server.
+
+use super::{Db, StoreResult, Tx, on_db, on_tx};
+
+pub struct NewMail<'a> {
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub text_body: &'a str,
+    pub html_body: Option<&'a str>,
+    pub template: &'a str,
+    pub now: i64,
+}
+
+/// A row claimed for delivery: everything needed to send it, already rendered.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub text_body: String,
+    pub html_body: Option<String>,
+    pub template: String,
+    /// Including the attempt this claim starts.
+    pub attempts: i32,
+    pub created_at: i64,
+}
+
+/// A row as an operator (or a test) inspects it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub template: String,
+    pub attempts: i32,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub claimed_until: Option<i64>,
+    pub sent_at: Option<i64>,
+    pub failed_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// Writes an email inside the caller's transaction: it exists if and only if the change
+/// that caused it was committed. Due at once.
+pub async fn insert(tx: &mut Tx, m: &NewMail<'_>) -> StoreResult<i64> {
+    const SQL: &str = "INSERT INTO mail_outbox (recipient, subject, text_body, html_body, \
+        template, attempts, next_attempt_at, created_at) \
+        VALUES ($1, $2, $3, $4, $5, 0, $6, $6) RETURNING id";
+    on_tx!(tx, c => sqlx::query_scalar(SQL)
+        .bind(m.recipient)
+        .bind(m.subject)
+        .bind(m.text_body)
+        .bind(m.html_body)
+        .bind(m.template)
+        .bind(m.now)
+        .fetch_one(c)
+        .await)
+}
+
+const CLAIMED_COLUMNS: &str =
+    "id, recipient, subject, text_body, html_body, template, attempts, created_at";
+
+/// Claims up to `limit` due rows in one statement: a lease until `now + lease` and one more
+/// attempt counted. On PostgreSQL `FOR UPDATE SKIP LOCKED` lets workers in several
+/// processes claim side by side without waiting for, or double-claiming, each other's rows
+/// (a row claimed meanwhile is re-checked under the lock and skipped). SQLite has a single
+/// writer, so the same statement without it is already exclusive.
+pub async fn claim(db: &Db, now: i64, lease: i64, limit: i64) -> StoreResult<Vec<Claimed>> {
+    const DUE: &str = "SELECT id FROM mail_outbox \
+        WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
+        AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY id LIMIT $3";
+    let mut rows = match db {
+        Db::Sqlite(p) => {
+            let sql = format!(
+                "UPDATE mail_outbox SET claimed_until = $1 + $2, attempts = attempts + 1 \
+                 WHERE id IN ({DUE}) RETURNING {CLAIMED_COLUMNS}"
+            );
+            sqlx::query_as::<_, Claimed>(&sql)
+                .bind(now)
+                .bind(lease)
+                .bind(limit)
+                .fetch_all(p)
+                .await?
+        }
+        Db::Postgres(p) => {
+            let sql = format!(
+                "UPDATE mail_outbox SET claimed_until = $1 + $2, attempts = attempts + 1 \
+                 WHERE id IN ({DUE} FOR UPDATE SKIP LOCKED) RETURNING {CLAIMED_COLUMNS}"
+            );
+            sqlx::query_as::<_, Claimed>(&sql)
+                .bind(now)
+                .bind(lease)
+                .bind(limit)
+                .fetch_all(p)
+                .await?
+        }
+    };
+    // RETURNING promises no order; oldest first keeps delivery in the order of events.
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+/// Records delivery. `sent_at IS NULL` makes it happen once: a second report for the same
+/// row (a worker whose lease ran out) changes nothing and returns false.
+pub async fn mark_sent(db: &Db, id: i64, now: i64) -> StoreResult<bool> {
+    const SQL: &str = "UPDATE mail_outbox SET sent_at = $2, claimed_until = NULL \
+        WHERE id = $1 AND sent_at IS NULL";
+    on_db!(db, p => sqlx::query(SQL)
+        .bind(id)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected() == 1))
+}
+
+/// Records a failed attempt: retry at `retry_at`, or give up when it is None (the row stays,
+/// with its error, for inspection). Never overrides a delivery already recorded.
+pub async fn mark_failed(
+    db: &Db,
+    id: i64,
+    error: &str,
+    retry_at: Option<i64>,
+    now: i64,
+) -> StoreResult<()> {
+    const SQL: &str = "UPDATE mail_outbox SET last_error = $2, claimed_until = NULL, \
+        next_attempt_at = COALESCE($3, next_attempt_at), \
+        failed_at = CASE WHEN $3 IS NULL THEN $4 ELSE NULL END \
+        WHERE id = $1 AND sent_at IS NULL";
+    on_db!(db, p => sqlx::query(SQL)
+        .bind(id)
+        .bind(error)
+        .bind(retry_at)
+        .bind(now)
+        .execute(p)
+        .await
+        .map(|_| ()))
+}
+
+/// Gives back a claimed row that was not attempted (the worker is stopping), without
+/// counting an attempt, so it is due again at once rather than when the lease runs out.
+pub async fn release(db: &Db, id: i64) -> StoreResult<()> {
+    const SQL: &str = "UPDATE mail_outbox SET claimed_until = NULL, attempts = attempts - 1 \
+        WHERE id = $1 AND sent_at IS NULL AND claimed_until IS NOT NULL";
+    on_db!(db, p => sqlx::query(SQL).bind(id).execute(p).await.map(|_| ()))
+}
+
+const ENTRY_COLUMNS: &str = "id, recipient, subject, template, attempts, next_attempt_at, \
+    last_error, claimed_until, sent_at, failed_at, created_at";
+
+pub async fn get(db: &Db, id: i64) -> StoreResult<Option<OutboxEntry>> {
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM mail_outbox WHERE id = $1");
+    on_db!(db, p => sqlx::query_as::<_, OutboxEntry>(&sql).bind(id).fetch_optional(p).await)
+}
+
+/// The newest rows first, delivered or not.
+pub async fn recent(db: &Db, limit: i64) -> StoreResult<Vec<OutboxEntry>> {
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM mail_outbox ORDER BY id DESC LIMIT $1");
+    on_db!(db, p => sqlx::query_as::<_, OutboxEntry>(&sql).bind(limit).fetch_all(p).await)
+}

@@ -1,0 +1,116 @@
+//! `password_reset_tokens`, and the columns of `users` that the reset flow changes (status,
+//! password, session epoch), kept here so the flow's SQL reads in one place.
+
+use super::{Db, StoreResult, Tx, on_db, on_tx};
+use crate::domain::UserId;
+
+/// The user a reset is about, as the flow needs them for the email and the audit entry.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ResetUser {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub enabled: bool,
+}
+
+/// Starts a reset on the user row, which also serialises concurrent resets of one user
+/// (the row lock on PostgreSQL, the write lock on SQLite) so at most one token stays live.
+/// `lock_out` sets the status to `password_reset` and bumps the session epoch (the
+/// administrator's reset); without it the row is only locked (a self-service request must
+/// not sign anyone out). None if the user does not exist, or is disabled and
+/// `only_enabled` excludes them.
+pub async fn begin(
+    tx: &mut Tx,
+    id: UserId,
+    lock_out: bool,
+    only_enabled: bool,
+    now: i64,
+) -> StoreResult<Option<ResetUser>> {
+    const SQL: &str = "UPDATE users SET \
+        auth_status = CASE WHEN $2 THEN 'password_reset' ELSE auth_status END, \
+        session_epoch = CASE WHEN $2 THEN session_epoch + 1 ELSE session_epoch END, \
+        updated_at = CASE WHEN $2 THEN $4 ELSE updated_at END \
+        WHERE id = $1 AND (enabled OR NOT $3) RETURNING id, username, email, enabled";
+    on_tx!(tx, c => sqlx::query_as::<_, ResetUser>(SQL)
+        .bind(id)
+        .bind(lock_out)
+        .bind(only_enabled)
+        .bind(now)
+        .fetch_optional(c)
+        .await)
+}
+
+/// Removes the user's tokens that were never used: only the newest link works.
+pub async fn revoke_unused(tx: &mut Tx, user: UserId) -> StoreResult<u64> {
+    const SQL: &str = "DELETE FROM password_reset_tokens WHERE user_id = $1 AND used_at IS NULL";
+    on_tx!(tx, c => sqlx::query(SQL)
+        .bind(user)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    user: UserId,
+    token_hash: &str,
+    now: i64,
+    expires_at: i64,
+) -> StoreResult<i64> {
+    const SQL: &str = "INSERT INTO password_reset_tokens (user_id, token_hash, created_at, \
+        expires_at) VALUES ($1, $2, $3, $4) RETURNING id";
+    on_tx!(tx, c => sqlx::query_scalar(SQL)
+        .bind(user)
+        .bind(token_hash)
+        .bind(now)
+        .bind(expires_at)
+        .fetch_one(c)
+        .await)
+}
+
+/// The user a live (unused, unexpired) token belongs to.
+pub async fn live_token_user(
+    db: &Db,
+    token_hash: &str,
+    now: i64,
+) -> StoreResult<Option<ResetUser>> {
+    const SQL: &str = "SELECT u.id, u.username, u.email, u.enabled \
+        FROM password_reset_tokens t JOIN users u ON u.id = t.user_id \
+        WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > $2";
+    on_db!(db, p => sqlx::query_as::<_, ResetUser>(SQL)
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(p)
+        .await)
+}
+
+/// Uses a live token in one statement and returns its user: of two requests racing with
+/// the same link, exactly one gets the user, the other None.
+pub async fn consume(tx: &mut Tx, token_hash: &str, now: i64) -> StoreResult<Option<UserId>> {
+    const SQL: &str = "UPDATE password_reset_tokens SET used_at = $2 \
+        WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id";
+    on_tx!(tx, c => sqlx::query_scalar(SQL)
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(c)
+        .await)
+}
+
+/// Sets a new password after a completed reset: active again, failure counter cleared, and
+/// every live session ended. Returns the user, None if they no longer exist.
+pub async fn set_password(
+    tx: &mut Tx,
+    id: UserId,
+    password_hash: &str,
+    now: i64,
+) -> StoreResult<Option<ResetUser>> {
+    const SQL: &str = "UPDATE users SET password_hash = $2, auth_status = 'active', \
+        failed_login_count = 0, session_epoch = session_epoch + 1, updated_at = $3 \
+        WHERE id = $1 RETURNING id, username, email, enabled";
+    on_tx!(tx, c => sqlx::query_as::<_, ResetUser>(SQL)
+        .bind(id)
+        .bind(password_hash)
+        .bind(now)
+        .fetch_optional(c)
+        .await)
+}
