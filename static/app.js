@@ -77,6 +77,51 @@
       return;
     }
 
+    // Links that open a dialog on this page (their href is the no-JavaScript page).
+    const opener = target.closest("[data-open-dialog]");
+    if (opener) {
+      const dialog = document.getElementById(opener.dataset.openDialog);
+      if (dialog && typeof dialog.showModal === "function") {
+        event.preventDefault();
+        opener.closest("details")?.removeAttribute("open");
+        dialog.addEventListener("close", () => opener.focus(), { once: true });
+        dialog.showModal();
+        dialog.querySelector("input:not([type=hidden])")?.focus();
+      }
+      return;
+    }
+    if (target.closest("[data-close-dialog]")) {
+      target.closest("dialog")?.close();
+      return;
+    }
+
+    // "Show" / "Hide" next to a password field.
+    const toggle = target.closest("[data-toggle-password]");
+    if (toggle) {
+      const input = document.getElementById(toggle.dataset.togglePassword);
+      if (input) setVisible(input, toggle, input.type === "password");
+      return;
+    }
+
+    // "Suggest Password": a server-made password (OS random generator, the configured
+    // policy), shown so it can be copied.
+    const suggest = target.closest("[data-suggest-password]");
+    if (suggest) {
+      const input = document.getElementById(suggest.dataset.suggestPassword);
+      if (!input) return;
+      event.preventDefault();
+      fetch("/admin/user/suggest-password", { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+        .then((body) => {
+          input.value = body.password;
+          const button = document.querySelector(`[data-toggle-password="${input.id}"]`);
+          setVisible(input, button, true);
+          input.focus();
+        })
+        .catch(() => window.location.assign(suggest.href));
+      return;
+    }
+
     // Close open ellipsis menus when clicking elsewhere.
     for (const open of document.querySelectorAll("details.dropdown[open]")) {
       if (!open.contains(target)) open.removeAttribute("open");
@@ -90,6 +135,21 @@
       if (href && href.startsWith("/")) window.location.assign(href);
     }
   });
+
+  function setVisible(input, button, visible) {
+    input.type = visible ? "text" : "password";
+    if (button) {
+      button.textContent = visible ? "Hide" : "Show";
+      button.setAttribute("aria-pressed", visible ? "true" : "false");
+    }
+  }
+
+  // With JavaScript, the Show/Hide buttons work: reveal them.
+  for (const button of document.querySelectorAll("[data-toggle-password]")) {
+    button.hidden = false;
+    const input = document.getElementById(button.dataset.togglePassword);
+    if (input && input.type === "text") button.textContent = "Hide";
+  }
 
   // "Select all on this page" and the "all N matching" banner.
   document.addEventListener("change", (event) => {

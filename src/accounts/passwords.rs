@@ -299,3 +299,123 @@ async fn issue(
     mail::enqueue(tx, &email, now).await?;
     Ok(Some(user))
 }
+
+/// An administrator's "Change Password": only for an enabled user in status Active (a
+/// locked or reset user is helped with Activate or Reset Password). The new hash replaces
+/// the old, every session of the user ends, and the user is told by email (without the
+/// password) — all in one transaction.
+pub async fn change_by_admin(
+    state: &AppState,
+    actor: &Actor,
+    id: UserId,
+    new_password: &PlainPassword,
+) -> AppResult<ResetUser> {
+    let user = users::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !user.enabled || user.auth_status != "active" {
+        return Err(AppError::Conflict(format!(
+            "The password of {} cannot be changed now: the user is disabled, locked or waiting for a password reset.",
+            user.username
+        )));
+    }
+    state
+        .settings
+        .security
+        .password
+        .check("password", new_password)?;
+    let hash = state.hashing.hash(new_password).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let changed = password_resets::set_password(&mut tx, id, &hash, now)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::store::lifecycle::end_sessions_of(&mut tx, id, None).await?;
+    record_change(&mut tx, actor, id, &changed.username, now).await?;
+    notify_password_changed_by_admin(state, &mut tx, &changed.email, &changed.username, actor)
+        .await?;
+    tx.commit().await?;
+    state.outbox.wake();
+    Ok(changed)
+}
+
+/// A user changing their own password ("My User"): the current password is asked first.
+/// Every other session of theirs ends; `this_session` stays signed in. Returns the new
+/// session epoch for that session.
+pub async fn change_own(
+    state: &AppState,
+    actor: &Actor,
+    user: &users::UserRow,
+    current: &PlainPassword,
+    new_password: &PlainPassword,
+    this_session: Option<&str>,
+) -> AppResult<i64> {
+    let mut errors = Vec::new();
+    if !state
+        .hashing
+        .verify(current, Some(&user.password_hash))
+        .await?
+    {
+        errors.push(FieldError::new(
+            "current_password",
+            "The current password is not correct.",
+        ));
+    }
+    if let Err(e) = state
+        .settings
+        .security
+        .password
+        .check("password", new_password)
+    {
+        errors.push(e);
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let hash = state.hashing.hash(new_password).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    password_resets::set_password(&mut tx, user.id, &hash, now)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::store::lifecycle::end_sessions_of(&mut tx, user.id, this_session).await?;
+    record_change(&mut tx, actor, user.id, &user.username, now).await?;
+    tx.commit().await?;
+    Ok(user.session_epoch + 1)
+}
+
+async fn record_change(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: UserId,
+    username: &str,
+    now: i64,
+) -> AppResult<()> {
+    audit::record(
+        tx,
+        &audit::Entry {
+            actor_id: actor.user_id,
+            actor_name: Some(&actor.name),
+            action: "password.changed",
+            target_type: "user",
+            target_id: Some(id),
+            target_label: Some(username),
+            details: None,
+            ip: actor.ip.as_deref(),
+            at: now,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// "Reset Password" on a grid selection: every matching user except the actor and the
+/// disabled ones gets a link. Returns how many emails were queued.
+pub async fn reset_selection(
+    state: &AppState,
+    actor: &Actor,
+    selection: &crate::grid::UserFilter,
+) -> AppResult<usize> {
+    let ids = users::ids_matching(&state.db, selection).await?;
+    Ok(request_reset_many(state, actor, &ids).await?.len())
+}

@@ -53,7 +53,7 @@ pub async fn run_one(state: &AppState) -> AppResult<bool> {
         Ok((rows, file, size)) => {
             let expires = now + i64::from(state.settings.export.retention_days) * 86_400;
             exports::finish(&mut tx, job.id, *rows, file, *size, now, expires).await?;
-            crate::accounts::exports_notify::finished(state, &mut tx, &job, *rows).await?;
+            crate::accounts::exports_notify::finished(state, &mut tx, &job, *rows, expires).await?;
         }
         Err(e) => {
             let reason = e.describe();
@@ -63,6 +63,7 @@ pub async fn run_one(state: &AppState) -> AppResult<bool> {
         }
     }
     tx.commit().await?;
+    state.outbox.wake();
     Ok(true)
 }
 

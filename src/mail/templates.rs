@@ -216,3 +216,74 @@ mod tests {
         assert!(e.html.unwrap().contains("request a password reset"));
     }
 }
+
+#[derive(Template)]
+#[template(path = "emails/export_result.txt")]
+struct ExportText<'a> {
+    username: &'a str,
+    count: Option<i64>,
+    link: &'a str,
+    expires: &'a str,
+    reason: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "emails/export_result.html")]
+struct ExportHtml<'a> {
+    job: i64,
+    username: &'a str,
+    count: Option<i64>,
+    link: &'a str,
+    expires: &'a str,
+    reason: &'a str,
+}
+
+/// "Export result for job N": the download link, or why the export failed.
+/// `outcome`: Ok((users exported, expiry)) or Err(reason).
+pub fn export_result(
+    settings: &Settings,
+    to: &str,
+    username: &str,
+    job: i64,
+    outcome: Result<(i64, i64), &str>,
+) -> AppResult<Email> {
+    let (count, expires, reason, link) = match outcome {
+        Ok((n, exp)) => (
+            Some(n),
+            clock::display(exp),
+            "",
+            settings.public_link(&format!("/admin/user/export/{job}/download")),
+        ),
+        Err(r) => (None, String::new(), r, settings.public_link("/admin/user")),
+    };
+    let text = ExportText {
+        username,
+        count,
+        link: &link,
+        expires: &expires,
+        reason,
+    }
+    .render()
+    .map_err(render_error)?;
+    let html = ExportHtml {
+        job,
+        username,
+        count,
+        link: &link,
+        expires: &expires,
+        reason,
+    }
+    .render()
+    .map_err(render_error)?;
+    Ok(Email {
+        to: to.to_owned(),
+        subject: format!("Export result for job {job}"),
+        text,
+        html: Some(html),
+        template: if count.is_some() {
+            "export_finished"
+        } else {
+            "export_failed"
+        },
+    })
+}

@@ -204,3 +204,15 @@ pub async fn prune_session_map(tx: &mut Tx) -> StoreResult<u64> {
     let sql = format!("DELETE FROM user_sessions WHERE session_id NOT IN (SELECT id FROM {table})");
     on_tx!(tx, c => sqlx::query(&sql).execute(c).await.map(|r| r.rows_affected()))
 }
+
+/// Ends every session of one user except `keep` (the session making the change).
+pub async fn end_sessions_of(tx: &mut Tx, user: UserId, keep: Option<&str>) -> StoreResult<()> {
+    let table = sessions_table(tx);
+    let keep = keep.unwrap_or("");
+    let sql = format!(
+        "DELETE FROM {table} WHERE id IN (SELECT session_id FROM user_sessions WHERE user_id = $1 AND session_id <> $2)"
+    );
+    on_tx!(tx, c => sqlx::query(&sql).bind(user).bind(keep).execute(c).await.map(|_| ()))?;
+    const SQL: &str = "DELETE FROM user_sessions WHERE user_id = $1 AND session_id <> $2";
+    on_tx!(tx, c => sqlx::query(SQL).bind(user).bind(keep).execute(c).await.map(|_| ()))
+}

@@ -281,3 +281,10 @@ pub async fn role_ids_tx(tx: &mut Tx, id: UserId) -> StoreResult<Vec<i64>> {
     const SQL: &str = "SELECT role_id FROM user_roles WHERE user_id = $1 ORDER BY role_id";
     on_tx!(tx, c => sqlx::query_scalar(SQL).bind(id).fetch_all(c).await)
 }
+
+/// The ids of the users matching `f` (a mass action's "all matching" selection).
+pub async fn ids_matching(db: &Db, f: &UserFilter) -> StoreResult<Vec<UserId>> {
+    let w = user_filter::build(f, 1);
+    let sql = format!("SELECT u.id FROM users u WHERE {} ORDER BY u.id", w.sql);
+    on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &w.binds).fetch_all(p).await)
+}

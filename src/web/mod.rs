@@ -52,6 +52,19 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
             get(pages::user_actions::delete_confirm).post(pages::user_actions::delete),
         )
         .route("/user/mass/{action}", post(pages::mass::run))
+        .route(
+            "/user/change-password/{id}",
+            get(pages::passwords::admin_form).post(pages::passwords::admin_change),
+        )
+        .route(
+            "/user/profile/change-password",
+            get(pages::passwords::own_form).post(pages::passwords::own_change),
+        )
+        .route(
+            "/user/reset-password/{id}",
+            post(pages::passwords::reset_one),
+        )
+        .route("/user/suggest-password", get(pages::passwords::suggest))
         .route("/user/export", post(pages::exports::start))
         .route("/user/export/{id}/download", get(pages::exports::download))
         .route(

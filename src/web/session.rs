@@ -243,13 +243,13 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Admin(user) = Admin::from_request_parts(parts, state).await?;
-        let actor = actor_for(&user, parts);
+        let actor = actor_for_user(&user, parts);
         Ok(AdminActor { user, actor })
     }
 }
 
 /// The actor for a signed-in user on this request.
-pub fn actor_for(user: &UserRow, parts: &Parts) -> Actor {
+pub fn actor_for_user(user: &UserRow, parts: &Parts) -> Actor {
     let ip = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -403,4 +403,12 @@ where
             flashes,
         })
     }
+}
+
+/// After the user changed their own password: this session stays valid under the new
+/// epoch, while every other one is ended.
+pub async fn keep_after_password_change(session: &Session, epoch: i64) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(internal)?;
+    session.insert(EPOCH, epoch).await.map_err(internal)?;
+    session.save().await.map_err(internal)
 }

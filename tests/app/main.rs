@@ -12,3 +12,4 @@ mod lifecycle;
 mod mail;
 mod mailbox;
 mod organizations;
+mod passwords;

@@ -7,11 +7,37 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use super::user_actions::{ConfirmPage, back_to};
-use crate::accounts::lifecycle;
+use crate::accounts::{lifecycle, passwords};
 use crate::error::{AppError, AppResult};
 use crate::grid::{self, UserFilter};
 use crate::state::AppState;
 use crate::web::session::{self, AdminActor, FlashKind, PageCtx};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mass {
+    Enable,
+    Disable,
+    Reset,
+}
+
+impl Mass {
+    /// Title, text and button of the confirmation, OroPlatform's words.
+    fn confirmation(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Mass::Enable => ("Enable Users", "Selected users will be enabled.", "Enable"),
+            Mass::Disable => (
+                "Disable Users",
+                "Selected users will be disabled.",
+                "Disable",
+            ),
+            Mass::Reset => (
+                "Reset Password",
+                "The selected users will receive reset password by email and will be disabled from login.",
+                "Reset",
+            ),
+        }
+    }
+}
 
 /// Most rows one request may name by id (the grid shows at most 100 per page).
 const MAX_IDS: usize = 1000;
@@ -54,9 +80,10 @@ pub async fn run(
     Path(action): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let enabled = match action.as_str() {
-        "enable" => true,
-        "disable" => false,
+    let kind = match action.as_str() {
+        "enable" => Mass::Enable,
+        "disable" => Mass::Disable,
+        "reset" => Mass::Reset,
         _ => return Err(AppError::NotFound),
     };
     let return_to = back_to(&fields, "/admin/user".into());
@@ -70,43 +97,53 @@ pub async fn run(
         }
         Err(e) => return Err(e),
     };
-    let verb = if enabled { "enabled" } else { "disabled" };
     if !fields.iter().any(|(k, v)| k == "confirm" && v == "1") {
         let hidden = fields
             .iter()
             .filter(|(k, _)| matches!(k.as_str(), "ids" | "all_matching" | "q" | "return"))
             .cloned()
             .collect();
+        let (title, text, ok) = kind.confirmation();
         return Ok(ConfirmPage {
             ctx,
-            title: if enabled {
-                "Enable Users"
-            } else {
-                "Disable Users"
-            }
-            .into(),
-            text: format!("Selected users will be {verb}."),
+            title: title.into(),
+            text: text.into(),
             action: format!("/admin/user/mass/{action}"),
             hidden,
-            ok: if enabled { "Enable" } else { "Disable" }.into(),
+            ok: ok.into(),
             cancel: return_to,
         }
         .into_response());
     }
-    let outcome = lifecycle::set_enabled(&state, &a.actor, &sel, enabled).await?;
-    session::flash(
-        &session,
-        FlashKind::Success,
-        format!("{} user(s) were {verb}", outcome.changed),
-    )
-    .await?;
-    if outcome.skipped_self {
-        session::flash(
-            &session,
-            FlashKind::Info,
-            "Your own account was skipped: you cannot disable yourself.",
-        )
-        .await?;
+    match kind {
+        Mass::Enable | Mass::Disable => {
+            let enabled = kind == Mass::Enable;
+            let verb = if enabled { "enabled" } else { "disabled" };
+            let outcome = lifecycle::set_enabled(&state, &a.actor, &sel, enabled).await?;
+            session::flash(
+                &session,
+                FlashKind::Success,
+                format!("{} user(s) were {verb}", outcome.changed),
+            )
+            .await?;
+            if outcome.skipped_self {
+                session::flash(
+                    &session,
+                    FlashKind::Info,
+                    "Your own account was skipped: you cannot disable yourself.",
+                )
+                .await?;
+            }
+        }
+        Mass::Reset => {
+            let sent = passwords::reset_selection(&state, &a.actor, &sel).await?;
+            session::flash(
+                &session,
+                FlashKind::Success,
+                format!("Password reset completed successfully. {sent} emails sent."),
+            )
+            .await?;
+        }
     }
     Ok(Redirect::to(&return_to).into_response())
 }

@@ -8,6 +8,8 @@ pub mod user_actions;
 pub mod user_forms;
 
 pub mod password_reset;
+pub mod passwords;
+
 pub mod user_page;
 pub mod users;
 pub mod views;

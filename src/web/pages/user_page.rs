@@ -24,6 +24,10 @@ pub struct AdminButtons {
     pub enable: bool,
     pub disable: bool,
     pub activate: bool,
+    /// Change Password applies to enabled users in status Active (as in Oro).
+    pub change_password: bool,
+    /// Reset Password: anyone but oneself.
+    pub reset_password: bool,
     /// Why Delete is not possible now (the button is shown disabled with this reason).
     pub delete_blocked: Option<String>,
 }
@@ -38,6 +42,7 @@ pub struct UserPage {
     pub viewer_is_admin: bool,
     pub buttons: Option<AdminButtons>,
     pub history: Vec<HistoryEntry>,
+    pub policy: String,
 }
 
 pub async fn view(
@@ -54,6 +59,9 @@ pub async fn view(
         enable: !user.enabled,
         disable: user.enabled && !is_self,
         activate: AuthStatus::parse(&user.auth_status) == Some(AuthStatus::Locked),
+        change_password: user.enabled
+            && AuthStatus::parse(&user.auth_status) == Some(AuthStatus::Active),
+        reset_password: !is_self,
         delete_blocked: lifecycle::delete_blocker(&state, &actor, id).await?,
     };
     render(&state, ctx, user, &admin, Some(buttons)).await
@@ -98,6 +106,7 @@ async fn render(
         user: UserView::new(&user, &orgs),
         roles,
         history,
+        policy: state.settings.security.password.describe(),
     })
 }
 
