@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use crate::accounts::api_key_cipher::ApiKeyCipher;
 use crate::accounts::hashing::Hashing;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -12,4 +13,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub clock: Clock,
     pub hashing: Hashing,
+    /// Seals and opens API keys at rest.
+    pub api_key_cipher: ApiKeyCipher,
 }

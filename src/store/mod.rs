@@ -9,8 +9,10 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
+pub mod api_keys;
 pub mod audit;
 pub mod lifecycle;
+pub mod nonces;
 pub mod organizations;
 pub mod sessions;
 pub mod user_filter;

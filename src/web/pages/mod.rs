@@ -1,3 +1,4 @@
+pub mod api_key;
 pub mod login;
 pub mod mass;
 pub mod user_actions;
