@@ -103,10 +103,6 @@ impl ApiError {
         }
     }
 
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
     /// The first error's detail.
     pub fn detail(&self) -> &str {
         self.errors.first().map_or("", |e| e.detail.as_str())
