@@ -196,17 +196,15 @@ async fn generate_key(app: &TestApp, user: i64) -> String {
     key_on_page(&html).expect("the page shows the key")
 }
 
+/// The HTML of a page, as the browser signed in on `client` sees it.
+async fn html_of(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// A user signed in on `client` generates their own key on "My User".
 async fn generate_own_key(app: &TestApp, client: &reqwest::Client, me: i64) -> String {
     let profile = app.url("/admin/user/profile/view");
-    let html = client
-        .get(&profile)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = html_of(client, &profile).await;
     let token = csrf_from(&html).unwrap();
     let r = client
         .post(app.url(&format!("/admin/user/apigen/{me}")))
@@ -218,14 +216,7 @@ async fn generate_own_key(app: &TestApp, client: &reqwest::Client, me: i64) -> S
         .await
         .unwrap();
     assert_eq!(location(&r), "/admin/user/profile/view");
-    let html = client
-        .get(&profile)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = html_of(client, &profile).await;
     key_on_page(&html).expect("My User shows the key")
 }
 
@@ -570,14 +561,7 @@ async fn refused_accounts_and_own_keys(backend: Backend) {
     let api = Api::new(&app, "bob", &key);
     assert_eq!(api.get("/api/users").await.status, StatusCode::OK);
     // ...but nobody else's.
-    let html = bob_client
-        .get(app.url("/admin/user/profile/view"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = html_of(&bob_client, &app.url("/admin/user/profile/view")).await;
     let r = bob_client
         .post(app.url("/admin/user/apigen/1"))
         .form(&[("_csrf", csrf_from(&html).unwrap())])
