@@ -72,6 +72,11 @@ pub struct SecuritySettings {
     pub password_reset_ttl: u64,
     /// Seconds of inactivity after which a back-office session ends.
     pub session_idle_timeout: u64,
+    /// File holding the 32-byte key that encrypts API keys at rest (created, mode 0600,
+    /// on first start). Losing it voids every API key.
+    pub api_key_encryption_key: PathBuf,
+    /// Seconds a WSSE token (its `Created` time) stays valid, and its nonce remembered.
+    pub wsse_lifetime: u64,
     pub password: PasswordPolicy,
 }
 
@@ -128,6 +133,8 @@ impl Default for SecuritySettings {
             max_failed_login_attempts: 10,
             password_reset_ttl: 86_400,
             session_idle_timeout: 8 * 3600,
+            api_key_encryption_key: "var/api_key_encryption.key".into(),
+            wsse_lifetime: 3600,
             password: PasswordPolicy::default(),
         }
     }
@@ -275,6 +282,18 @@ impl Settings {
             return bad(
                 "security.session_idle_timeout",
                 "must be at least 60 seconds".into(),
+            );
+        }
+        if self.security.api_key_encryption_key.as_os_str().is_empty() {
+            return bad(
+                "security.api_key_encryption_key",
+                "must be a file path".into(),
+            );
+        }
+        if !(1..=86_400).contains(&self.security.wsse_lifetime) {
+            return bad(
+                "security.wsse_lifetime",
+                "must be between 1 and 86400 seconds".into(),
             );
         }
         if self.security.password.min_length == 0 || self.security.password.min_length > 1024 {

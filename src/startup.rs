@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::net::TcpListener;
 
+use crate::accounts::api_key_cipher::ApiKeyCipher;
 use crate::accounts::bootstrap::{self, BootstrapAdmin, Created};
 use crate::accounts::hashing::Hashing;
 use crate::clock::Clock;
@@ -26,6 +27,7 @@ pub struct Application {
 
 /// Connects and migrates; shared by `serve`, `migrate` and `user create`.
 pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
+    let api_key_cipher = ApiKeyCipher::load_or_create(&settings.security.api_key_encryption_key)?;
     let db = Db::connect(&settings.database.url, settings.database.max_connections).await?;
     db.migrate().await?;
     Ok(AppState {
@@ -35,6 +37,7 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
         hashing: Hashing::new()?,
         wakers: crate::jobs::Wakers::default(),
         outbox: Default::default(),
+        api_key_cipher,
     })
 }
 
@@ -86,6 +89,9 @@ impl Application {
                     }
                     if let Err(e) = crate::accounts::login::prune_sessions(&state).await {
                         tracing::warn!(error = %e.describe(), "could not prune the session map");
+                    }
+                    if let Err(e) = crate::accounts::api_keys::purge_nonces(&state).await {
+                        tracing::warn!(error = %e.describe(), "could not purge expired WSSE nonces");
                     }
                 }
             })

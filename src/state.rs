@@ -1,5 +1,6 @@
 use std::sync::Arc;
 
+use crate::accounts::api_key_cipher::ApiKeyCipher;
 use crate::accounts::hashing::Hashing;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -16,4 +17,6 @@ pub struct AppState {
     pub wakers: crate::jobs::Wakers,
     /// Wakes this process's mail worker after a commit that queued email.
     pub outbox: OutboxSignal,
+    /// Seals and opens API keys at rest.
+    pub api_key_cipher: ApiKeyCipher,
 }

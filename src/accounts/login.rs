@@ -89,13 +89,8 @@ pub async fn login(
         .await?;
         return Ok(Err(LoginRefusal::BadCredentials));
     }
-    if !user.enabled {
-        return Ok(Err(LoginRefusal::Disabled));
-    }
-    match AuthStatus::parse(&user.auth_status) {
-        Some(AuthStatus::Active) => {}
-        Some(AuthStatus::Locked) => return Ok(Err(LoginRefusal::Locked)),
-        Some(AuthStatus::PasswordReset) | None => return Ok(Err(LoginRefusal::PasswordReset)),
+    if let Err(refusal) = standing(&user) {
+        return Ok(Err(refusal));
     }
     if super::organizations::initial(state, user.id)
         .await?
@@ -106,6 +101,19 @@ pub async fn login(
     users::record_login(&state.db, user.id, now).await?;
 
     Ok(Ok(user))
+}
+
+/// Whether a user whose credentials were verified may come in now. Shared by the sign-in
+/// page and every API credential, so a disabled, locked or reset user is refused alike.
+pub fn standing(user: &UserRow) -> Result<(), LoginRefusal> {
+    if !user.enabled {
+        return Err(LoginRefusal::Disabled);
+    }
+    match AuthStatus::parse(&user.auth_status) {
+        Some(AuthStatus::Active) => Ok(()),
+        Some(AuthStatus::Locked) => Err(LoginRefusal::Locked),
+        Some(AuthStatus::PasswordReset) | None => Err(LoginRefusal::PasswordReset),
+    }
 }
 
 /// Records which user a freshly signed-in session belongs to.

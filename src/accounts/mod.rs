@@ -1,6 +1,8 @@
 //! The rules. Each public function is one use case, run in one transaction, with its audit
 //! entry. Web pages, mass actions, the API and the CLI all call these.
 
+pub mod api_key_cipher;
+pub mod api_keys;
 pub mod bootstrap;
 pub mod exports;
 pub mod exports_notify;

@@ -200,3 +200,15 @@ pub async fn switch(state: &AppState, user: UserId, to: OrganizationId) -> AppRe
     tx.commit().await?;
     Ok(name)
 }
+
+/// The organization a user works in when no session says otherwise (the API with a key
+/// that names none): the last one used if still workable, else the first by name.
+pub async fn current_organization(
+    state: &AppState,
+    user: UserId,
+) -> AppResult<Option<OrganizationRow>> {
+    match initial(state, user).await? {
+        Some(id) => Ok(organizations::find(&state.db, id).await?),
+        None => Ok(None),
+    }
+}

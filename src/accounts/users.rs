@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::Actor;
-use crate::domain::{FieldError, OrganizationId, PlainPassword, Profile, UserId};
+use crate::domain::{FieldError, OrganizationId, PlainPassword, Profile, ProfileInput, UserId};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::lifecycle::{self, AuditMeta};
@@ -29,6 +29,22 @@ pub struct UpdateUserInput {
     pub enabled: bool,
     pub roles: Vec<i64>,
     pub organizations: Vec<OrganizationId>,
+}
+
+/// A user's current profile as editable input: the starting point of an edit form or an
+/// API PATCH, which changes only what it sends.
+pub fn profile_input(u: &users::UserRow) -> ProfileInput {
+    ProfileInput {
+        username: u.username.clone(),
+        email: u.email.clone(),
+        name_prefix: u.name_prefix.clone().unwrap_or_default(),
+        first_name: u.first_name.clone().unwrap_or_default(),
+        middle_name: u.middle_name.clone().unwrap_or_default(),
+        last_name: u.last_name.clone().unwrap_or_default(),
+        name_suffix: u.name_suffix.clone().unwrap_or_default(),
+        birthday: u.birthday.clone().unwrap_or_default(),
+        phone: u.phone.clone().unwrap_or_default(),
+    }
 }
 
 fn profile_row<'a>(

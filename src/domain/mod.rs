@@ -1,11 +1,13 @@
 //! Types parsed once at the edge: after `Username::parse` or `Email::parse` the rules
 //! never see a raw string again.
 
+mod api_key;
 pub mod password;
 mod profile;
 mod status;
 mod user;
 
+pub use api_key::ApiKey;
 pub use password::{PasswordPolicy, PlainPassword};
 pub use profile::{Profile, ProfileInput};
 

@@ -9,9 +9,11 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
+pub mod api_keys;
 pub mod audit;
 pub mod exports;
 pub mod lifecycle;
+pub mod nonces;
 pub mod organizations;
 pub mod outbox;
 pub mod password_resets;

@@ -127,22 +127,36 @@ pub fn build(f: &UserFilter, first: usize) -> Where {
 /// ORDER BY for a sort column: NULLs last ascending and first descending (the order of a
 /// plain index on both backends), then the id as tie-break so paging is stable.
 pub fn order_by(sort: SortColumn, desc: bool) -> String {
-    let col = match sort {
-        SortColumn::Username => "u.username_key",
-        SortColumn::Email => "u.email_key",
-        SortColumn::FirstName => "u.first_name",
-        SortColumn::LastName => "u.last_name",
-        SortColumn::Enabled => "u.enabled",
-        SortColumn::AuthStatus => "u.auth_status",
-        SortColumn::LastLogin => "u.last_login_at",
-        SortColumn::CreatedAt => "u.created_at",
-        SortColumn::UpdatedAt => "u.updated_at",
-    };
-    if desc {
-        format!("{col} DESC NULLS FIRST, u.id DESC")
-    } else {
-        format!("{col} ASC NULLS LAST, u.id ASC")
-    }
+    order_by_all(&[(sort, desc)])
+}
+
+/// ORDER BY for several sort columns in turn (the API's `sort=a,-b`); the id tie-break
+/// follows the first column's direction. An empty list sorts by id.
+pub fn order_by_all(keys: &[(SortColumn, bool)]) -> String {
+    let mut parts: Vec<String> = keys
+        .iter()
+        .map(|&(sort, desc)| {
+            let col = match sort {
+                SortColumn::Username => "u.username_key",
+                SortColumn::Email => "u.email_key",
+                SortColumn::FirstName => "u.first_name",
+                SortColumn::LastName => "u.last_name",
+                SortColumn::Enabled => "u.enabled",
+                SortColumn::AuthStatus => "u.auth_status",
+                SortColumn::LastLogin => "u.last_login_at",
+                SortColumn::CreatedAt => "u.created_at",
+                SortColumn::UpdatedAt => "u.updated_at",
+            };
+            if desc {
+                format!("{col} DESC NULLS FIRST")
+            } else {
+                format!("{col} ASC NULLS LAST")
+            }
+        })
+        .collect();
+    let first_desc = keys.first().is_some_and(|&(_, desc)| desc);
+    parts.push(if first_desc { "u.id DESC" } else { "u.id ASC" }.into());
+    parts.join(", ")
 }
 
 /// Binds a filter's parameters onto a query, in order. A macro because sqlx's query

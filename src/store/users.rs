@@ -261,12 +261,23 @@ pub async fn page(
     limit: i64,
     offset: i64,
 ) -> StoreResult<Vec<UserRow>> {
+    page_sorted(db, f, &[(sort, desc)], limit, offset).await
+}
+
+/// One page of the users matching `f`, ordered by each allow-listed column in turn.
+pub async fn page_sorted(
+    db: &Db,
+    f: &UserFilter,
+    sort: &[(SortColumn, bool)],
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<UserRow>> {
     let w = user_filter::build(f, 1);
     let n = w.next_placeholder(1);
     let sql = format!(
         "SELECT {USER_COLUMNS} FROM users u WHERE {} ORDER BY {} LIMIT ${} OFFSET ${}",
         w.sql,
-        user_filter::order_by(sort, desc),
+        user_filter::order_by_all(sort),
         n,
         n + 1
     );

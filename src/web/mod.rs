@@ -1,5 +1,6 @@
 //! HTTP only: routes, extractors, and how errors look. No rules and no SQL here.
 
+pub mod api;
 pub mod csrf;
 pub mod errors;
 pub mod pages;
@@ -76,6 +77,7 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
         .route("/user/views/{id}/delete", post(pages::views::delete))
         .route("/user/views/{id}/default", post(pages::views::set_default))
         .route("/user/profile/view", get(pages::user_page::profile))
+        .route("/user/apigen/{id}", post(pages::api_key::generate))
         .route(
             "/user/login",
             get(pages::login::form).post(pages::login::submit),
@@ -114,6 +116,7 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
     Router::new()
         .route("/", get(|| async { Redirect::to("/admin/user") }))
         .nest("/admin", admin)
+        .nest("/api", api::router())
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
         .route("/healthz", get(|| async { "ok" }))

@@ -248,6 +248,26 @@ where
     }
 }
 
+/// Any signed-in user as the rules see them (for what users may do to themselves).
+pub struct UserActor {
+    pub user: UserRow,
+    pub actor: Actor,
+}
+
+impl<S> FromRequestParts<S> for UserActor
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        let actor = actor_for_user(&user, parts);
+        Ok(UserActor { user, actor })
+    }
+}
+
 /// The actor for a signed-in user on this request.
 pub fn actor_for_user(user: &UserRow, parts: &Parts) -> Actor {
     let ip = parts

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod api;
 mod auth;
 mod browser;
 mod cli;

@@ -1,3 +1,4 @@
+pub mod api_key;
 pub mod exports;
 pub mod login;
 

@@ -148,12 +148,6 @@ async fn page(
     })
 }
 
-fn today(state: &AppState) -> time::Date {
-    time::OffsetDateTime::from_unix_timestamp(state.clock.now())
-        .map(|t| t.date())
-        .unwrap_or_else(|_| time::OffsetDateTime::now_utc().date())
-}
-
 fn invalid(p: UserFormPage) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, p).into_response()
 }
@@ -182,7 +176,7 @@ pub async fn create(
 ) -> AppResult<Response> {
     let posted = read(&fields)?;
     let mut errors = Vec::new();
-    let profile = Profile::parse(&posted.profile, today(&state))
+    let profile = Profile::parse(&posted.profile, state.clock.today())
         .map_err(|e| errors.extend(e))
         .ok();
     if let Err(e) = state
@@ -234,17 +228,7 @@ pub async fn edit_form(
         .await?
         .ok_or(AppError::NotFound)?;
     let current = Posted {
-        profile: ProfileInput {
-            username: u.username.clone(),
-            email: u.email.clone(),
-            name_prefix: u.name_prefix.clone().unwrap_or_default(),
-            first_name: u.first_name.clone().unwrap_or_default(),
-            middle_name: u.middle_name.clone().unwrap_or_default(),
-            last_name: u.last_name.clone().unwrap_or_default(),
-            name_suffix: u.name_suffix.clone().unwrap_or_default(),
-            birthday: u.birthday.clone().unwrap_or_default(),
-            phone: u.phone.clone().unwrap_or_default(),
-        },
+        profile: users::profile_input(&u),
         enabled: u.enabled,
         roles: store::users::role_ids(&state.db, id).await?,
         organizations: store::users::organization_ids(&state.db, id).await?,
@@ -265,7 +249,7 @@ pub async fn update(
         .await?
         .ok_or(AppError::NotFound)?;
     let posted = read(&fields)?;
-    let profile = match Profile::parse(&posted.profile, today(&state)) {
+    let profile = match Profile::parse(&posted.profile, state.clock.today()) {
         Ok(p) => p,
         Err(errs) => return Ok(invalid(page(&state, ctx, Some(id), &posted, errs).await?)),
     };

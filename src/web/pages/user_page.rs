@@ -3,8 +3,10 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
+use axum::http::header;
 
 use super::UserView;
+use super::api_key::ApiKeyField;
 use crate::accounts::lifecycle;
 use crate::domain::AuthStatus;
 use crate::error::{AppError, AppResult};
@@ -41,16 +43,20 @@ pub struct UserPage {
     pub is_self: bool,
     pub viewer_is_admin: bool,
     pub buttons: Option<AdminButtons>,
+    pub api_key: ApiKeyField,
     pub history: Vec<HistoryEntry>,
     pub policy: String,
 }
+
+/// The page shows the user's API key in clear, so no cache may keep it.
+type PrivatePage = ([(header::HeaderName, &'static str); 1], UserPage);
 
 pub async fn view(
     AdminActor { user: admin, actor }: AdminActor,
     ctx: PageCtx,
     State(state): State<AppState>,
     Path(id): Path<i64>,
-) -> AppResult<UserPage> {
+) -> AppResult<PrivatePage> {
     let user = users::find(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -64,15 +70,17 @@ pub async fn view(
         reset_password: !is_self,
         delete_blocked: lifecycle::delete_blocker(&state, &actor, id).await?,
     };
-    render(&state, ctx, user, &admin, Some(buttons)).await
+    let page = format!("/admin/user/view/{id}");
+    render(&state, ctx, user, &admin, Some(buttons), page).await
 }
 
 pub async fn profile(
     CurrentUser(me): CurrentUser,
     ctx: PageCtx,
     State(state): State<AppState>,
-) -> AppResult<UserPage> {
-    render(&state, ctx, me.clone(), &me, None).await
+) -> AppResult<PrivatePage> {
+    let page = "/admin/user/profile/view".to_owned();
+    render(&state, ctx, me.clone(), &me, None, page).await
 }
 
 async fn render(
@@ -81,7 +89,8 @@ async fn render(
     user: UserRow,
     viewer: &UserRow,
     buttons: Option<AdminButtons>,
-) -> AppResult<UserPage> {
+    page: String,
+) -> AppResult<PrivatePage> {
     let orgs: Vec<String> = users::organization_names(&state.db, &[user.id])
         .await?
         .into_iter()
@@ -98,16 +107,22 @@ async fn render(
             ip: e.ip.unwrap_or_default(),
         })
         .collect();
-    Ok(UserPage {
-        ctx,
-        is_self: user.id == viewer.id,
-        viewer_is_admin: viewer.is_admin,
-        buttons,
-        user: UserView::new(&user, &orgs),
-        roles,
-        history,
-        policy: state.settings.security.password.describe(),
-    })
+    let api_key =
+        ApiKeyField::load(state, user.id, ctx.current_org.unwrap_or_default(), page).await?;
+    Ok((
+        [(header::CACHE_CONTROL, "no-store")],
+        UserPage {
+            ctx,
+            is_self: user.id == viewer.id,
+            viewer_is_admin: viewer.is_admin,
+            buttons,
+            user: UserView::new(&user, &orgs),
+            roles,
+            api_key,
+            history,
+            policy: state.settings.security.password.describe(),
+        },
+    ))
 }
 
 fn describe_action(action: &str) -> String {
@@ -122,6 +137,7 @@ fn describe_action(action: &str) -> String {
         "password.changed" => "Password changed",
         "password.reset_requested" => "Password reset requested",
         "password.reset_completed" => "Password set through a reset link",
+        "api_key.generated" => "API key generated",
         other => other,
     }
     .to_owned()
