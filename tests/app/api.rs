@@ -26,6 +26,7 @@ both_backends!(
     a_user_sees_and_changes_only_themselves,
     lifecycle_rules_hold_in_the_api,
     every_documented_route_exists,
+    one_key_per_organization,
 );
 
 const CHALLENGE: &str = r#"WSSE realm="Secured API", profile="UsernameToken""#;
@@ -1229,4 +1230,51 @@ async fn every_documented_route_exists(backend: Backend) {
     );
     assert!(example.contains("X-WSSE: UsernameToken Username="));
     assert!(texts(&html, "a").contains(&"OpenAPI 3 (doc.json)".to_string()));
+}
+
+/// Keys are per organization: each works in its own organization, whichever one the
+/// user last worked in through the web, and the API acts in the key's organization.
+async fn one_key_per_organization(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    app.login_as_admin().await;
+    app.post("/admin/organization", &[("name", "Acme")]).await;
+    // The administrator joins Acme too.
+    let (_, form) = app.get_html("/admin/user/update/1").await;
+    let r = app
+        .post_form(
+            "/admin/user/update/1",
+            &form,
+            &[
+                ("username", "admin"),
+                ("email", "admin@example.com"),
+                ("enabled", "1"),
+                ("roles", "1"),
+                ("roles", "2"),
+                ("organizations", "1"),
+                ("organizations", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Acme is first by name, so the new session works there; switch to Default for a key.
+    app.post("/admin/organization/switch", &[("organization", "1")])
+        .await;
+    let default_key = generate_key(&app, 1).await;
+    app.post("/admin/organization/switch", &[("organization", "2")])
+        .await;
+    let (_, html) = app.get_html("/admin/user/view/1").await;
+    assert_eq!(key_on_page(&html), None, "no key in Acme yet");
+    let acme_key = generate_key(&app, 1).await;
+    assert_ne!(default_key, acme_key);
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM api_keys WHERE user_id = 1").await,
+        2
+    );
+    // Both keys work whatever the web session chose last.
+    for key in [&default_key, &acme_key] {
+        let api = Api::new(&app, "admin", key);
+        assert_eq!(api.get("/api/users").await.status, StatusCode::OK);
+    }
 }
