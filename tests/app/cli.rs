@@ -341,3 +341,20 @@ fn database_url_precedence() {
         "GATEHOUSE_DATABASE__URL wins over DATABASE_URL"
     );
 }
+
+/// Both backends must list the same migration steps, in the same order.
+#[test]
+fn migrations_match_across_backends() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let names = |backend: &str| {
+        let mut v: Vec<String> = std::fs::read_dir(root.join(backend))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let sqlite = names("sqlite");
+    assert!(!sqlite.is_empty());
+    assert_eq!(sqlite, names("postgres"));
+}
