@@ -447,6 +447,9 @@ async fn non_admin_gets_403_everywhere(backend: Backend) {
         "/admin/user/create",
         "/admin/user/update/1",
         "/admin/user/delete/1",
+        "/admin/user/change-password/1",
+        "/admin/user/fields",
+        "/admin/organization",
     ] {
         assert_eq!(
             app.get(path).await.status(),
@@ -464,6 +467,14 @@ async fn non_admin_gets_403_everywhere(backend: Backend) {
         "/admin/user/update/1",
         "/admin/user/views",
         "/admin/user/views/1/delete",
+        "/admin/user/change-password/1",
+        "/admin/user/reset-password/1",
+        "/admin/user/mass/reset",
+        "/admin/user/export",
+        "/admin/user/fields",
+        "/admin/user/apigen/1",
+        "/admin/organization",
+        "/admin/organization/1/disable",
     ] {
         let r = app
             .post(
