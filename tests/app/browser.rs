@@ -518,3 +518,104 @@ async fn organization_switcher_and_my_user() {
     assert_eq!(selected.as_deref(), Some("1"));
     b.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn change_password_dialog_and_mass_reset_dialog() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let bob = app.create_plain_user("bob", "Bob-pass-123");
+    app.create_plain_user("carol", "Carol-pass-1");
+    let Some(b) = Browser::start().await else {
+        return;
+    };
+    b.login(&app, "admin", ADMIN_PASSWORD).await;
+    wait_for_path(&b, "/admin/user").await;
+    b.client
+        .goto(&app.url(&format!("/admin/user/view/{bob}")))
+        .await
+        .unwrap();
+
+    // More Actions > Change Password opens the dialog.
+    b.click_xpath("//details[contains(@class,'more-actions')]/summary")
+        .await;
+    b.click_xpath("//a[contains(normalize-space(),'Change Password')]")
+        .await;
+    let input = b
+        .client
+        .find(Locator::Id("dlg-new-password"))
+        .await
+        .unwrap();
+    assert_eq!(
+        input.attr("type").await.unwrap().as_deref(),
+        Some("password")
+    );
+    // Show / Hide.
+    let toggle = b
+        .client
+        .find(Locator::Css("[data-toggle-password='dlg-new-password']"))
+        .await
+        .unwrap();
+    assert_eq!(toggle.text().await.unwrap(), "Show");
+    toggle.click().await.unwrap();
+    assert_eq!(input.attr("type").await.unwrap().as_deref(), Some("text"));
+    assert_eq!(toggle.text().await.unwrap(), "Hide");
+    toggle.click().await.unwrap();
+    assert_eq!(
+        input.attr("type").await.unwrap().as_deref(),
+        Some("password")
+    );
+    // Suggest Password fills a policy-conforming password and shows it.
+    b.click_xpath(
+        "//dialog[@id='change-password-dialog']//a[normalize-space()='Suggest Password']",
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let suggested = loop {
+        let v = input.prop("value").await.unwrap().unwrap_or_default();
+        if !v.is_empty() {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "no suggestion");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        suggested.len() >= 16
+            && suggested.chars().any(|c| c.is_ascii_uppercase())
+            && suggested.chars().any(|c| c.is_ascii_digit())
+    );
+    assert_eq!(input.attr("type").await.unwrap().as_deref(), Some("text"));
+    b.screenshot("change-password-dialog").await;
+    b.click_xpath("//dialog[@id='change-password-dialog']//button[normalize-space()='Save']")
+        .await;
+    b.wait_texts(".flash-success", |t| {
+        t == ["The password of bob was changed."]
+    })
+    .await;
+    let (c, _) = crate::common::new_client();
+    let r = crate::common::login_with(&c, &app.base, "bob", &suggested).await;
+    assert_eq!(crate::common::location(&r), "/admin/user/profile/view");
+
+    // Mass Reset Password through its dialog.
+    b.client.goto(&app.url("/admin/user")).await.unwrap();
+    b.click_xpath("//input[@aria-label='Select bob']").await;
+    b.click_xpath("//input[@aria-label='Select carol']").await;
+    b.click_xpath("//details[contains(@class,'mass-actions')]/summary")
+        .await;
+    b.click_xpath(
+        "//details[contains(@class,'mass-actions')]//button[normalize-space()='Reset Password']",
+    )
+    .await;
+    b.screenshot("mass-reset-dialog").await;
+    b.confirm_dialog(
+        "Reset Password",
+        "The selected users will receive reset password by email and will be disabled from login.",
+        "Reset",
+    )
+    .await;
+    b.wait_texts(".flash-success", |t| {
+        t == ["Password reset completed successfully. 2 emails sent."]
+    })
+    .await;
+    b.close().await;
+}
