@@ -9,13 +9,15 @@
 //! - `server`: the application on its own runtime, and signing in over HTTP
 //! - `load`: a bounded closed-loop load generator and latency statistics
 //! - `report`: Markdown sections, BENCHMARKS.md, git commit, RSS
-//! - `grid`, `mass`: the scenarios
+//! - `grid`, `mass`: the scenarios; `explain`: query plans behind the grid (`--explain`)
 //!
 //! To add a scenario: a module with `pub async fn run(args: &Args) -> anyhow::Result<Section>`,
 //! a `Scenario` variant, and one arm in `run_scenario`.
 
 #[path = "gatehouse/db.rs"]
 mod db;
+#[path = "gatehouse/explain.rs"]
+mod explain;
 #[path = "gatehouse/grid.rs"]
 mod grid;
 #[path = "gatehouse/load.rs"]
@@ -109,6 +111,9 @@ pub struct Args {
     /// Replace this scenario's section of BENCHMARKS.md with the results.
     #[arg(long)]
     pub write: bool,
+    /// Print the plan and one timing of the SQL behind each page (grid) to stderr first.
+    #[arg(long)]
+    pub explain: bool,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     pub bench: bool,
@@ -136,6 +141,15 @@ fn main() -> ExitCode {
         let _ = Args::command().print_help();
         return ExitCode::SUCCESS;
     };
+    // The server's warnings and errors (a 500's cause) go to stderr; GATEHOUSE_LOG as for
+    // the server itself.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("GATEHOUSE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=error")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     // The client side gets its own runtime; the server gets another (see `server`), as if
     // they were two processes on one machine.
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -153,10 +167,11 @@ fn main() -> ExitCode {
 }
 
 async fn run_scenario(scenario: Scenario, args: &Args) -> anyhow::Result<()> {
-    let section: Section = match scenario {
+    let mut section: Section = match scenario {
         Scenario::Grid => grid::run(args).await?,
         Scenario::Mass => mass::run(args).await?,
     };
+    section.finish();
     println!("{}", section.markdown());
     if args.write {
         let path = report::benchmarks_file();

@@ -44,6 +44,9 @@ async fn measure(args: &Args, bdb: &BenchDb) -> anyhow::Result<Section> {
             args.requests, args.seconds
         ),
     );
+    if args.explain {
+        explain_pages(bdb).await?;
+    }
     let server = Server::start(db::settings(&bdb.url))?;
     let session = server::sign_in(&server, ADMIN_USERNAME, ADMIN_PASSWORD).await?;
     let max_clients = args.clients.iter().copied().max().unwrap_or(1);
@@ -64,6 +67,16 @@ async fn measure(args: &Args, bdb: &BenchDb) -> anyhow::Result<Section> {
     drop(client);
     tokio::task::block_in_place(|| server.stop());
     Ok(section)
+}
+
+async fn explain_pages(bdb: &BenchDb) -> anyhow::Result<()> {
+    eprintln!("query plans (one run each, no load):");
+    let db = bdb.connect().await?;
+    for (_, path) in PAGES {
+        crate::explain::grid_page(&db, path).await?;
+    }
+    db.close().await;
+    Ok(())
 }
 
 fn get(url: String) -> MakeRequest {

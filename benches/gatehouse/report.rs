@@ -32,7 +32,13 @@ impl Section {
         s.fact("Command", format!("`{}`", args.command_line()));
         s.fact("Date", today());
         s.fact("Commit", format!("`{}`", git_commit()));
+        s.fact("Load average at start", load_average());
         s
+    }
+
+    /// Closes the report with the machine's load at the end (other builds may share it).
+    pub fn finish(&mut self) {
+        self.fact("Load average at end", load_average());
     }
 
     pub fn fact(&mut self, label: &str, value: impl Into<String>) {
@@ -132,6 +138,13 @@ fn replace_section(doc: &str, key: &str, body: &str) -> String {
             doc.trim_end_matches('\n').to_owned() + "\n"
         ),
     }
+}
+
+/// The 1, 5 and 15 minute load averages, from /proc/loadavg.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 fn today() -> String {
