@@ -1,0 +1,108 @@
+//! `--explain`: for each grid page, the plan of the grid's COUNT and page queries as the
+//! app builds them (`store::user_filter`), on the app's own database engine, and the time of
+//! one run of each with no other load. Printed to stderr: a diagnosis aid, not a result.
+
+use std::time::Instant;
+
+use gatehouse::grid::parse_query_string;
+use gatehouse::store::Db;
+use gatehouse::store::user_filter::{self, Bind};
+
+use crate::load;
+
+/// Explains and times the COUNT and the page query behind one grid URL path.
+pub async fn grid_page(db: &Db, path: &str) -> anyhow::Result<()> {
+    let qs = path.split_once('?').map_or("", |(_, q)| q);
+    let q = parse_query_string(qs).map_err(|e| anyhow::anyhow!(e.public_message()))?;
+    let w = user_filter::build(&q.filter, 1);
+    let offset = u64::from(q.page - 1) * u64::from(q.size);
+    // The count is the app's exact text; the page selects `u.*` where the app lists its
+    // columns (and an EXISTS for the admin flag).
+    let count = format!("SELECT COUNT(*) FROM users u WHERE {}", w.sql);
+    let page = format!(
+        "SELECT u.* FROM users u WHERE {} ORDER BY {} LIMIT {} OFFSET {offset}",
+        w.sql,
+        user_filter::order_by(q.sort, q.desc),
+        q.size
+    );
+    eprintln!("  {path}");
+    for sql in [count, page] {
+        let plan = explain(db, &sql, &w.binds).await?;
+        let started = Instant::now();
+        run(db, &sql, &w.binds).await?;
+        eprintln!("    {} ms: {sql}", load::ms(started.elapsed()));
+        for line in plan {
+            eprintln!("      {line}");
+        }
+    }
+    Ok(())
+}
+
+async fn explain(db: &Db, sql: &str, binds: &[Bind]) -> anyhow::Result<Vec<String>> {
+    Ok(match db {
+        Db::Sqlite(p) => {
+            let e = format!("EXPLAIN QUERY PLAN {sql}");
+            let rows: Vec<(i64, i64, i64, String)> =
+                bind_sqlite(sqlx::query_as(&e), binds).fetch_all(p).await?;
+            rows.into_iter().map(|r| r.3).collect()
+        }
+        Db::Postgres(p) => {
+            let e = format!("EXPLAIN (ANALYZE, COSTS OFF) {sql}");
+            bind_pg(sqlx::query_scalar(&e), binds).fetch_all(p).await?
+        }
+    })
+}
+
+async fn run(db: &Db, sql: &str, binds: &[Bind]) -> anyhow::Result<()> {
+    match db {
+        Db::Sqlite(p) => {
+            let mut q = sqlx::query(sql);
+            for b in binds {
+                q = match b {
+                    Bind::Text(s) => q.bind(s.clone()),
+                    Bind::Int(i) => q.bind(*i),
+                    Bind::Bool(v) => q.bind(*v),
+                };
+            }
+            q.fetch_all(p).await?;
+        }
+        Db::Postgres(p) => {
+            let mut q = sqlx::query(sql);
+            for b in binds {
+                q = match b {
+                    Bind::Text(s) => q.bind(s.clone()),
+                    Bind::Int(i) => q.bind(*i),
+                    Bind::Bool(v) => q.bind(*v),
+                };
+            }
+            q.fetch_all(p).await?;
+        }
+    }
+    Ok(())
+}
+
+type SqliteAs<'q, T> = sqlx::query::QueryAs<'q, sqlx::Sqlite, T, sqlx::sqlite::SqliteArguments<'q>>;
+type PgScalar<'q> =
+    sqlx::query::QueryScalar<'q, sqlx::Postgres, String, sqlx::postgres::PgArguments>;
+
+fn bind_sqlite<'q, T>(mut q: SqliteAs<'q, T>, binds: &[Bind]) -> SqliteAs<'q, T> {
+    for b in binds {
+        q = match b {
+            Bind::Text(s) => q.bind(s.clone()),
+            Bind::Int(i) => q.bind(*i),
+            Bind::Bool(v) => q.bind(*v),
+        };
+    }
+    q
+}
+
+fn bind_pg<'q>(mut q: PgScalar<'q>, binds: &[Bind]) -> PgScalar<'q> {
+    for b in binds {
+        q = match b {
+            Bind::Text(s) => q.bind(s.clone()),
+            Bind::Int(i) => q.bind(*i),
+            Bind::Bool(v) => q.bind(*v),
+        };
+    }
+    q
+}
