@@ -310,8 +310,14 @@ pub fn parse_query_string(qs: &str) -> AppResult<GridQuery> {
 
 pub struct GridPage {
     pub rows: Vec<GridRow>,
+    /// Matching users, exact up to `COUNT_CAP`.
     pub total: i64,
+    /// False when there are more than `COUNT_CAP` (the grid then says "10,000+").
+    pub exact: bool,
 }
+
+/// Counting stops here: past it the grid shows "10,000+" and pages on with Next.
+pub const COUNT_CAP: i64 = 10_000;
 
 pub struct GridRow {
     pub user: UserRow,
@@ -319,7 +325,8 @@ pub struct GridRow {
 }
 
 pub async fn load(state: &AppState, q: &GridQuery) -> AppResult<GridPage> {
-    let total = users::count_matching(&state.db, &q.filter).await?;
+    let counted = users::count_matching_upto(&state.db, &q.filter, COUNT_CAP + 1).await?;
+    let (total, exact) = (counted.min(COUNT_CAP), counted <= COUNT_CAP);
     let limit = i64::from(q.size);
     let offset = i64::from(q.page - 1) * limit;
     let rows = users::page(&state.db, &q.filter, q.sort, q.desc, limit, offset).await?;
@@ -336,7 +343,7 @@ pub async fn load(state: &AppState, q: &GridQuery) -> AppResult<GridPage> {
             user,
         })
         .collect();
-    Ok(GridPage { rows, total })
+    Ok(GridPage { rows, total, exact })
 }
 
 #[cfg(test)]

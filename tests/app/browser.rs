@@ -624,9 +624,13 @@ async fn change_password_dialog_and_mass_reset_dialog() {
 async fn export_then_follow_the_emailed_link() {
     let mail = tempfile::tempdir().unwrap();
     let dsn = format!("file://{}", mail.path().display());
-    let Some(app) = TestApp::spawn_with(Backend::Sqlite, |s| s.mailer.dsn = dsn).await else { return };
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, |s| s.mailer.dsn = dsn).await else {
+        return;
+    };
     app.create_plain_user("bob", "Bob-pass-123");
-    let Some(b) = Browser::start().await else { return };
+    let Some(b) = Browser::start().await else {
+        return;
+    };
     b.login(&app, "admin", ADMIN_PASSWORD).await;
     wait_for_path(&b, "/admin/user").await;
     b.button("Export").await.click().await.unwrap();
@@ -637,18 +641,31 @@ async fn export_then_follow_the_emailed_link() {
     let mails = crate::mailbox::wait_for_files(mail.path(), 1).await;
     assert_eq!(mails[0].subject, "Export result for job 1");
     let public = app.state.settings.public_link("");
-    let link = mails[0].link(&format!("{public}/admin/user/export/")).expect("link in the email");
+    let link = mails[0]
+        .link(&format!("{public}/admin/user/export/"))
+        .expect("link in the email");
     let path = link.strip_prefix(&public).unwrap().to_owned();
     // Follow it in the signed-in browser (a download, so fetched rather than navigated).
     let script = "const [p, done] = arguments; fetch(p, {credentials: 'same-origin'}).then(async r => done([r.status, r.headers.get('content-disposition'), await r.text()]));";
-    let out = b.client.execute_async(script, vec![serde_json::json!(path)]).await.unwrap();
+    let out = b
+        .client
+        .execute_async(script, vec![serde_json::json!(path)])
+        .await
+        .unwrap();
     assert_eq!(out[0], 200);
     assert_eq!(out[1], "attachment; filename=\"users-export-1.csv\"");
     let csv = out[2].as_str().unwrap();
-    assert!(csv.starts_with("id,username,email") && csv.contains("bob@example.com"), "{csv}");
+    assert!(
+        csv.starts_with("id,username,email") && csv.contains("bob@example.com"),
+        "{csv}"
+    );
     // The grid lists it with a Download link.
     b.client.goto(&app.url("/admin/user")).await.unwrap();
-    b.click_xpath("//details[contains(@class,'recent-exports')]/summary").await;
-    assert_eq!(b.texts(".recent-exports td.export-state").await, vec!["Done, 2 users"]);
+    b.click_xpath("//details[contains(@class,'recent-exports')]/summary")
+        .await;
+    assert_eq!(
+        b.texts(".recent-exports td.export-state").await,
+        vec!["Done, 2 users"]
+    );
     b.close().await;
 }

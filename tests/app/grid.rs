@@ -14,6 +14,7 @@ both_backends!(
     create_user_form_errors_then_success,
     edit_user_form,
     grid_page_stays_small,
+    counts_stop_at_the_cap,
 );
 
 async fn grid_sorts_pages_and_escapes(backend: Backend) {
@@ -558,4 +559,36 @@ async fn grid_page_stays_small(backend: Backend) {
         "25-row grid page is {} bytes",
         html.len()
     );
+}
+
+async fn counts_stop_at_the_cap(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    // 10,001 more users, made in one statement.
+    app.sql(
+        "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < 10001) \
+         INSERT INTO users (username, username_key, email, email_key, enabled, password_hash, created_at, updated_at) \
+         SELECT 'bulk' || x, 'bulk' || x, 'bulk' || x || '@example.com', 'bulk' || x || '@example.com', TRUE, 'x', 0, 0 FROM seq",
+    )
+    .await;
+    app.login_as_admin().await;
+    let (_, html) = app.get_html("/admin/user").await;
+    assert_eq!(
+        texts(&html, ".grid-count"),
+        vec!["10000+ users, showing 1–25"]
+    );
+    assert_eq!(
+        texts(&html, "label[for=all-matching]"),
+        vec!["Select all 10000+ matching users"]
+    );
+    // Paging goes on past the counted pages while pages are full.
+    let (_, html) = app.get_html("/admin/user?page=400").await;
+    assert_eq!(texts(&html, "table.datagrid tbody tr").len(), 25);
+    assert!(html.contains("rel=\"next\""));
+    // A narrower filter is counted exactly.
+    let (_, html) = app
+        .get_html("/admin/user?username=bulk1000&username_op=starts")
+        .await;
+    assert_eq!(texts(&html, ".grid-count"), vec!["3 users, showing 1–3"]);
 }

@@ -96,6 +96,8 @@ pub struct GridPage {
     pub columns: Vec<Column>,
     pub rows: Vec<Row>,
     pub total: i64,
+    /// "1,234" or "10,000+".
+    pub total_label: String,
     pub first_shown: i64,
     pub last_shown: i64,
     pub pages: Vec<PageLink>,
@@ -268,9 +270,16 @@ pub async fn grid(
             }
         })
         .collect();
-    let last_page = u32::try_from((page.total + i64::from(q.size) - 1) / i64::from(q.size))
+    let counted_pages = u32::try_from((page.total + i64::from(q.size) - 1) / i64::from(q.size))
         .unwrap_or(u32::MAX)
         .max(1);
+    // Past the counting cap the last page is unknown: offer one more while pages are full.
+    let full = page.rows.len() == q.size as usize;
+    let last_page = if page.exact {
+        counted_pages
+    } else {
+        counted_pages.max(q.page + u32::from(full))
+    };
     let mut numbers: Vec<u32> =
         (q.page.saturating_sub(3).max(1)..=(q.page + 3).min(last_page)).collect();
     if numbers.first() != Some(&1) {
@@ -313,6 +322,11 @@ pub async fn grid(
             })
             .collect(),
         total: page.total,
+        total_label: if page.exact {
+            page.total.to_string()
+        } else {
+            format!("{}+", grid::COUNT_CAP)
+        },
         first_shown: if shown == 0 { 0 } else { offset + 1 },
         last_shown: offset + shown,
         here: q.href(q.sort, q.desc, q.page, q.size),
