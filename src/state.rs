@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use crate::accounts::hashing::Hashing;
+use crate::accounts::oauth_keys::OauthKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::Db;
@@ -12,4 +13,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub clock: Clock,
     pub hashing: Hashing,
+    /// The OAuth signing keys, loaded lazily and re-checked while running.
+    pub oauth_keys: OauthKeys,
 }

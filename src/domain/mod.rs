@@ -1,6 +1,7 @@
 //! Types parsed once at the edge: after `Username::parse` or `Email::parse` the rules
 //! never see a raw string again.
 
+pub mod oauth;
 pub mod password;
 mod profile;
 mod status;

@@ -11,6 +11,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub mod audit;
 pub mod lifecycle;
+pub mod oauth_apps;
 pub mod organizations;
 pub mod sessions;
 pub mod user_filter;

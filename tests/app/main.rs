@@ -8,4 +8,5 @@ mod browser;
 mod cli;
 mod grid;
 mod lifecycle;
+mod oauth;
 mod organizations;

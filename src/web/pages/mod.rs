@@ -1,5 +1,6 @@
 pub mod login;
 pub mod mass;
+pub mod oauth_apps;
 pub mod organizations;
 
 pub mod user_actions;

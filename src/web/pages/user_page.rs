@@ -2,9 +2,10 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 
 use super::UserView;
+use super::oauth_apps::{self, OauthSection, SectionQuery};
 use crate::accounts::lifecycle;
 use crate::domain::AuthStatus;
 use crate::error::{AppError, AppResult};
@@ -38,6 +39,7 @@ pub struct UserPage {
     pub viewer_is_admin: bool,
     pub buttons: Option<AdminButtons>,
     pub history: Vec<HistoryEntry>,
+    pub oauth: OauthSection,
 }
 
 pub async fn view(
@@ -45,6 +47,7 @@ pub async fn view(
     ctx: PageCtx,
     State(state): State<AppState>,
     Path(id): Path<i64>,
+    Query(oauth_q): Query<SectionQuery>,
 ) -> AppResult<UserPage> {
     let user = users::find(&state.db, id)
         .await?
@@ -56,15 +59,18 @@ pub async fn view(
         activate: AuthStatus::parse(&user.auth_status) == Some(AuthStatus::Locked),
         delete_blocked: lifecycle::delete_blocker(&state, &actor, id).await?,
     };
-    render(&state, ctx, user, &admin, Some(buttons)).await
+    let oauth = oauth_apps::section(&state, &admin, &user, &ctx, &oauth_q).await?;
+    render(&state, ctx, user, &admin, Some(buttons), oauth).await
 }
 
 pub async fn profile(
     CurrentUser(me): CurrentUser,
     ctx: PageCtx,
     State(state): State<AppState>,
+    Query(oauth_q): Query<SectionQuery>,
 ) -> AppResult<UserPage> {
-    render(&state, ctx, me.clone(), &me, None).await
+    let oauth = oauth_apps::section(&state, &me, &me, &ctx, &oauth_q).await?;
+    render(&state, ctx, me.clone(), &me, None, oauth).await
 }
 
 async fn render(
@@ -73,6 +79,7 @@ async fn render(
     user: UserRow,
     viewer: &UserRow,
     buttons: Option<AdminButtons>,
+    oauth: OauthSection,
 ) -> AppResult<UserPage> {
     let orgs: Vec<String> = users::organization_names(&state.db, &[user.id])
         .await?
@@ -98,6 +105,7 @@ async fn render(
         user: UserView::new(&user, &orgs),
         roles,
         history,
+        oauth,
     })
 }
 
