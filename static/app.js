@@ -158,7 +158,9 @@
     credentials.close();
     credentials.showModal();
     credentials.querySelector("button[data-copy]")?.focus();
-    credentials.addEventListener("close", () => {
+    // "cancel" (Escape), not "close": the close() above queues a close event of its own.
+    credentials.addEventListener("cancel", (event) => {
+      event.preventDefault();
       const done = credentials.dataset.done;
       if (done && done.startsWith("/")) window.location.assign(done);
     });
