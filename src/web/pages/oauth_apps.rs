@@ -196,6 +196,9 @@ pub struct SectionQuery {
     pub oauth_status: String,
 }
 
+/// One user's applications fit on their page; the global list pages through everyone's.
+const SECTION_ROWS: i64 = 500;
+
 /// The "OAuth Applications" section of a user's page.
 pub struct OauthSection {
     pub keys_ok: bool,
@@ -240,7 +243,7 @@ pub async fn section(
         active: parse_status(&q.oauth_status),
         ..AppFilter::default()
     };
-    let (apps, _) = oauth_apps::list(state, caller, filter, 500, 0).await?;
+    let (apps, _) = oauth_apps::list(state, caller, filter, SECTION_ROWS, 0).await?;
     let path = ctx.here.split('?').next().unwrap_or_default().to_owned();
     let show_org = memberships.len() > 1
         || apps
