@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::accounts::Actor;
 use crate::accounts::bootstrap::BootstrapAdmin;
+use crate::accounts::oauth_keys;
 use crate::accounts::users::{self, NewUserInput};
 use crate::config::Settings;
 use crate::domain::{PlainPassword, Profile, ProfileInput};
@@ -37,6 +38,19 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// OAuth key management.
+    #[command(subcommand)]
+    Oauth(OauthCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OauthCommand {
+    /// Write a new RSA key pair to `oauth.private_key` (mode 0600) and `oauth.public_key`.
+    GenerateKeys {
+        /// Replace existing key files (tokens signed with the old key stop working).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,6 +95,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve => serve(settings).await,
         Command::Migrate => migrate(settings).await,
         Command::User(UserCommand::Create(args)) => user_create(settings, args).await,
+        Command::Oauth(OauthCommand::GenerateKeys { force }) => generate_keys(&settings, force),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -141,6 +156,20 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
     let state = startup::open_state(settings).await?;
     state.db.close().await;
     println!("Migrations applied.");
+    Ok(())
+}
+
+/// `oauth generate-keys`: needs no database; a running server picks the new keys up by
+/// itself within a few seconds.
+fn generate_keys(settings: &Settings, force: bool) -> anyhow::Result<()> {
+    let (private, public) = (&settings.oauth.private_key, &settings.oauth.public_key);
+    oauth_keys::generate_files(private, public, force)?;
+    println!(
+        "Wrote an RSA-{} private key to {} (mode 0600) and its public key to {}.",
+        oauth_keys::KEY_BITS,
+        private.display(),
+        public.display()
+    );
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::accounts::api_key_cipher::ApiKeyCipher;
 use crate::accounts::bootstrap::{self, BootstrapAdmin, Created};
 use crate::accounts::hashing::Hashing;
+use crate::accounts::oauth_keys::OauthKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::state::AppState;
@@ -32,6 +33,7 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
     db.migrate().await?;
     Ok(AppState {
         db,
+        oauth_keys: OauthKeys::new(&settings.oauth),
         settings: Arc::new(settings),
         clock: Clock::default(),
         hashing: Hashing::new()?,

@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use crate::accounts::api_key_cipher::ApiKeyCipher;
 use crate::accounts::hashing::Hashing;
+use crate::accounts::oauth_keys::OauthKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::mail::OutboxSignal;
@@ -19,4 +20,6 @@ pub struct AppState {
     pub outbox: OutboxSignal,
     /// Seals and opens API keys at rest.
     pub api_key_cipher: ApiKeyCipher,
+    /// The OAuth signing keys, loaded lazily and re-checked while running.
+    pub oauth_keys: OauthKeys,
 }

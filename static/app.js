@@ -168,3 +168,61 @@
     }
   });
 })();
+
+// OAuth applications: the "Add Application" dialog, copy-to-clipboard buttons, and the
+// one-time credentials dialog. Without JavaScript the first is a page of its own and the
+// last is shown in the page.
+(() => {
+  document.addEventListener("click", (event) => {
+    const opener = event.target.closest("a[data-dialog-open]");
+    if (opener) {
+      const dialog = document.getElementById(opener.dataset.dialogOpen);
+      if (!dialog || typeof dialog.showModal !== "function") return;
+      event.preventDefault();
+      dialog.addEventListener("close", () => opener.focus(), { once: true });
+      dialog.showModal();
+      dialog.querySelector("select, input:not([type=hidden])")?.focus();
+      return;
+    }
+
+    const closer = event.target.closest("[data-dialog-close]");
+    if (closer) {
+      closer.closest("dialog")?.close();
+      return;
+    }
+
+    const copy = event.target.closest("button[data-copy]");
+    if (copy) {
+      const field = document.getElementById(copy.dataset.copy);
+      if (!field) return;
+      const status = document.querySelector(".copy-status");
+      const what = (copy.getAttribute("aria-label") || "").replace(/^Copy /, "");
+      const say = (text) => { if (status) status.textContent = text; };
+      const selectInstead = () => {
+        field.focus();
+        field.select();
+        say(`${what} selected: press Ctrl+C to copy it.`);
+      };
+      if (navigator.clipboard?.writeText) {
+        navigator.clipboard.writeText(field.value).then(() => say(`${what} copied to the clipboard.`), selectInstead);
+      } else {
+        selectInstead();
+      }
+    }
+  });
+
+  // The credentials arrive in an open dialog; make it modal, and leave it through "Done"
+  // (Escape too), since the secret cannot be shown again.
+  const credentials = document.querySelector("dialog[data-modal][open]");
+  if (credentials && typeof credentials.showModal === "function") {
+    credentials.close();
+    credentials.showModal();
+    credentials.querySelector("button[data-copy]")?.focus();
+    // "cancel" (Escape), not "close": the close() above queues a close event of its own.
+    credentials.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      const done = credentials.dataset.done;
+      if (done && done.startsWith("/")) window.location.assign(done);
+    });
+  }
+})();

@@ -14,6 +14,7 @@ pub mod audit;
 pub mod exports;
 pub mod lifecycle;
 pub mod nonces;
+pub mod oauth_apps;
 pub mod organizations;
 pub mod outbox;
 pub mod password_resets;

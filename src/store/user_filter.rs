@@ -26,7 +26,7 @@ impl Where {
 }
 
 /// Escapes LIKE wildcards so a typed `%` or `_` matches itself.
-fn like_escape(s: &str) -> String {
+pub(crate) fn like_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if matches!(c, '%' | '_' | '\\') {

@@ -1,8 +1,10 @@
 //! HTTP only: routes, extractors, and how errors look. No rules and no SQL here.
 
 pub mod api;
+pub mod bearer;
 pub mod csrf;
 pub mod errors;
+pub mod oauth_token;
 pub mod pages;
 pub mod session;
 
@@ -111,7 +113,8 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
         .route(
             "/user/reset/{token}",
             get(pages::password_reset::reset_form).post(pages::password_reset::reset_submit),
-        );
+        )
+        .merge(oauth_pages());
 
     Router::new()
         .route("/", get(|| async { Redirect::to("/admin/user") }))
@@ -119,6 +122,8 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
         .nest("/api", api::router())
         .route("/static/app.css", get(stylesheet))
         .route("/static/app.js", get(script))
+        .route("/oauth2-token", post(oauth_token::token))
+        .route("/api/oauth/whoami", get(bearer::whoami))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .fallback(|| async { AppError::NotFound })
@@ -143,6 +148,35 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
             HeaderValue::from_static("DENY"),
         ))
         .with_state(state)
+}
+
+/// OAuth applications: a user's section actions and System > User Management > OAuth
+/// Applications (under `/admin`).
+fn oauth_pages() -> Router<AppState> {
+    use pages::oauth_apps as o;
+    Router::new()
+        .route(
+            "/user/{id}/oauth-app/create",
+            get(o::create_form).post(o::create),
+        )
+        .route("/oauth-applications", get(o::list))
+        .route(
+            "/oauth-applications/{id}/update",
+            get(o::edit_form).post(o::update),
+        )
+        .route("/oauth-applications/{id}/activate", post(o::activate))
+        .route(
+            "/oauth-applications/{id}/deactivate",
+            get(o::deactivate_confirm).post(o::deactivate),
+        )
+        .route(
+            "/oauth-applications/{id}/delete",
+            get(o::delete_confirm).post(o::delete),
+        )
+        .route(
+            "/oauth-applications/{id}/regenerate",
+            get(o::regenerate_confirm).post(o::regenerate),
+        )
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {

@@ -278,7 +278,8 @@ impl TestApp {
     /// The flash messages the next page shows (consumes them).
     pub async fn flashes(&self) -> Vec<String> {
         let (_, html) = self.get_html("/admin/user/profile/view").await;
-        texts(&html, ".flash")
+        // Flash messages sit directly in <main>; other notices on the page do not count.
+        texts(&html, "main > .flash")
     }
 
     /// Usernames shown by the grid at `query` (all on one page of 100).

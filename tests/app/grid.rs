@@ -147,7 +147,7 @@ async fn user_page_shows_general_information(backend: Backend) {
     }
     assert_eq!(
         texts(&html, "section h2"),
-        vec!["General Information", "History"]
+        vec!["General Information", "OAuth Applications", "History"]
     );
     assert!(texts(&html, "table.compact td").contains(&"User created".to_string()));
     let (status, _) = app.get_html("/admin/user/view/999999").await;

@@ -12,5 +12,6 @@ mod grid;
 mod lifecycle;
 mod mail;
 mod mailbox;
+mod oauth;
 mod organizations;
 mod passwords;

@@ -3,6 +3,7 @@ pub mod exports;
 pub mod login;
 
 pub mod mass;
+pub mod oauth_apps;
 pub mod organizations;
 
 pub mod user_actions;

@@ -2,11 +2,12 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 
 use super::UserView;
 use super::api_key::ApiKeyField;
+use super::oauth_apps::{self, OauthSection, SectionQuery};
 use crate::accounts::lifecycle;
 use crate::domain::AuthStatus;
 use crate::error::{AppError, AppResult};
@@ -46,6 +47,7 @@ pub struct UserPage {
     pub api_key: ApiKeyField,
     pub history: Vec<HistoryEntry>,
     pub policy: String,
+    pub oauth: OauthSection,
 }
 
 /// The page shows the user's API key in clear, so no cache may keep it.
@@ -56,6 +58,7 @@ pub async fn view(
     ctx: PageCtx,
     State(state): State<AppState>,
     Path(id): Path<i64>,
+    Query(oauth_q): Query<SectionQuery>,
 ) -> AppResult<PrivatePage> {
     let user = users::find(&state.db, id)
         .await?
@@ -70,17 +73,20 @@ pub async fn view(
         reset_password: !is_self,
         delete_blocked: lifecycle::delete_blocker(&state, &actor, id).await?,
     };
+    let oauth = oauth_apps::section(&state, &admin, &user, &ctx, &oauth_q).await?;
     let page = format!("/admin/user/view/{id}");
-    render(&state, ctx, user, &admin, Some(buttons), page).await
+    render(&state, ctx, user, &admin, Some(buttons), page, oauth).await
 }
 
 pub async fn profile(
     CurrentUser(me): CurrentUser,
     ctx: PageCtx,
     State(state): State<AppState>,
+    Query(oauth_q): Query<SectionQuery>,
 ) -> AppResult<PrivatePage> {
     let page = "/admin/user/profile/view".to_owned();
-    render(&state, ctx, me.clone(), &me, None, page).await
+    let oauth = oauth_apps::section(&state, &me, &me, &ctx, &oauth_q).await?;
+    render(&state, ctx, me.clone(), &me, None, page, oauth).await
 }
 
 async fn render(
@@ -90,6 +96,7 @@ async fn render(
     viewer: &UserRow,
     buttons: Option<AdminButtons>,
     page: String,
+    oauth: OauthSection,
 ) -> AppResult<PrivatePage> {
     let orgs: Vec<String> = users::organization_names(&state.db, &[user.id])
         .await?
@@ -121,6 +128,7 @@ async fn render(
             api_key,
             history,
             policy: state.settings.security.password.describe(),
+            oauth,
         },
     ))
 }

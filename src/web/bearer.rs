@@ -1,0 +1,83 @@
+//! `Authorization: Bearer` for the API (RFC 6750), and `GET /api/oauth/whoami`, which shows
+//! whom a token acts as. The JSON:API's own authentication will fold `Bearer` in.
+
+use axum::Json;
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::accounts::oauth_apps::{BearerCaller, verify_bearer};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// A request carrying a valid access token, acting as its application's owner.
+#[derive(Debug, Clone)]
+pub struct Bearer(pub BearerCaller);
+
+impl<S> FromRequestParts<S> for Bearer
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim());
+        let Some(token) = token else {
+            return Err(challenge(None));
+        };
+        match verify_bearer(&state, token).await {
+            Ok(caller) => Ok(Bearer(caller)),
+            Err(AppError::Unauthorized) => Err(challenge(Some(
+                "The access token is invalid, expired, or its application may no longer be used.",
+            ))),
+            Err(e) => {
+                tracing::error!(error = %e.describe(), "bearer check failed");
+                Err((
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Json(json!({"error": "server_error"})),
+                )
+                    .into_response())
+            }
+        }
+    }
+}
+
+/// 401 with the RFC 6750 section 3 challenge; `error="invalid_token"` once a token was sent.
+fn challenge(invalid: Option<&'static str>) -> Response {
+    let (value, body) = match invalid {
+        None => (
+            HeaderValue::from_static("Bearer realm=\"Gatehouse\""),
+            json!({"error": "unauthorized", "error_description": "An access token is required."}),
+        ),
+        Some(why) => (
+            HeaderValue::from_static("Bearer realm=\"Gatehouse\", error=\"invalid_token\""),
+            json!({"error": "invalid_token", "error_description": why}),
+        ),
+    };
+    let mut r = (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    r.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+    r
+}
+
+pub async fn whoami(Bearer(c): Bearer) -> Response {
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(json!({
+            "user_id": c.user.id,
+            "username": c.user.username,
+            "organization_id": c.organization_id,
+            "client_id": c.client_id,
+        })),
+    )
+        .into_response()
+}

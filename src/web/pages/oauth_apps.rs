@@ -1,0 +1,696 @@
+//! OAuth applications in the back-office: the "OAuth Applications" section of a user's page
+//! (and of "My User"), the Add Application form and the one-time credentials, the row
+//! actions, and System > User Management > OAuth Applications. Administrators manage
+//! everyone's applications, other users their own; the rules check it, not the pages.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{FromRef, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::login::safe_next;
+use super::user_actions::ConfirmPage;
+use crate::accounts::Actor;
+use crate::accounts::oauth_apps::{self, AppInput, AppRow, Caller, Credentials};
+use crate::accounts::oauth_keys::KEYS_MISSING;
+use crate::domain::{FieldError, OrganizationId, UserId};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::oauth_apps::{AppFilter, AppId};
+use crate::store::organizations;
+use crate::store::users::UserRow;
+use crate::web::session::{
+    self, AdminActor, CurrentUser, FlashKind, PageCtx, actor_for_user as actor_for,
+};
+
+/// Any signed-in user, as the rules see them.
+pub struct UserActor {
+    pub user: UserRow,
+    pub actor: Actor,
+}
+
+impl UserActor {
+    fn caller(&self) -> Caller<'_> {
+        Caller {
+            actor: &self.actor,
+            is_admin: self.user.is_admin,
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for UserActor
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        let actor = actor_for(&user, parts);
+        Ok(Self { user, actor })
+    }
+}
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+fn choices(options: impl IntoIterator<Item = (String, String)>, current: &str) -> Vec<Choice> {
+    options
+        .into_iter()
+        .map(|(value, label)| Choice {
+            selected: value == current,
+            value,
+            label,
+        })
+        .collect()
+}
+
+fn status_choices(current: &str) -> Vec<Choice> {
+    choices(
+        [("", "All"), ("active", "Active"), ("inactive", "Inactive")]
+            .map(|(v, l)| (v.to_owned(), l.to_owned())),
+        current,
+    )
+}
+
+fn parse_status(s: &str) -> Option<bool> {
+    match s {
+        "active" => Some(true),
+        "inactive" => Some(false),
+        _ => None,
+    }
+}
+
+/// One row of a grid, every value ready to show, every action a link.
+pub struct AppView {
+    pub name: String,
+    pub client_id: String,
+    pub active: bool,
+    pub active_label: &'static str,
+    pub organization: String,
+    pub owner: String,
+    pub owner_href: String,
+    pub grant_type: &'static str,
+    pub last_used: String,
+    pub edit_href: String,
+    pub activate_href: String,
+    pub deactivate_href: String,
+    pub delete_href: String,
+    pub regenerate_href: String,
+}
+
+fn encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+impl AppView {
+    /// `back` is the page the actions return to.
+    fn new(a: &AppRow, back: &str) -> Self {
+        let action = |verb: &str| {
+            format!(
+                "/admin/oauth-applications/{}/{verb}?return={}",
+                a.id,
+                encode(back)
+            )
+        };
+        Self {
+            name: a.name.clone(),
+            client_id: a.client_id.clone(),
+            active: a.active,
+            active_label: if a.active { "Yes" } else { "No" },
+            organization: a.organization_name.clone(),
+            owner: a.owner_username.clone(),
+            owner_href: format!("/admin/user/view/{}", a.owner_id),
+            grant_type: if a.grant_type == "client_credentials" {
+                "Client Credentials"
+            } else {
+                "Other"
+            },
+            last_used: a
+                .last_used_at
+                .map(crate::clock::display)
+                .unwrap_or_else(|| "Never".into()),
+            edit_href: action("update"),
+            activate_href: action("activate"),
+            deactivate_href: action("deactivate"),
+            delete_href: action("delete"),
+            regenerate_href: action("regenerate"),
+        }
+    }
+}
+
+/// The Add Application and Edit OAuth Application fields, with what was entered and the
+/// errors beside each field. `organizations` is empty when there is nothing to choose.
+pub struct AppForm {
+    pub action: String,
+    pub organizations: Vec<Choice>,
+    pub name: String,
+    pub active: bool,
+    pub errors: Vec<FieldError>,
+}
+
+impl AppForm {
+    pub fn err(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+
+    fn for_new(
+        owner: UserId,
+        orgs: &[(OrganizationId, String)],
+        selected: Option<OrganizationId>,
+    ) -> Self {
+        let selected = selected.map(|s| s.to_string()).unwrap_or_default();
+        Self {
+            action: format!("/admin/user/{owner}/oauth-app/create"),
+            organizations: if orgs.len() > 1 {
+                choices(
+                    orgs.iter().map(|(id, n)| (id.to_string(), n.clone())),
+                    &selected,
+                )
+            } else {
+                Vec::new()
+            },
+            name: String::new(),
+            active: true,
+            errors: Vec::new(),
+        }
+    }
+}
+
+/// The filters of the user page's section (prefixed: the page may get other parameters).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SectionQuery {
+    pub oauth_name: String,
+    pub oauth_org: String,
+    pub oauth_status: String,
+}
+
+/// One user's applications fit on their page; the global list pages through everyone's.
+const SECTION_ROWS: i64 = 500;
+
+/// The "OAuth Applications" section of a user's page.
+pub struct OauthSection {
+    pub keys_ok: bool,
+    pub keys_message: &'static str,
+    pub add: AppForm,
+    pub filter_action: String,
+    pub name: String,
+    pub org_choices: Vec<Choice>,
+    pub status_choices: Vec<Choice>,
+    pub has_filters: bool,
+    pub show_org: bool,
+    pub rows: Vec<AppView>,
+}
+
+/// Builds the section for `owner`'s page as `viewer` sees it.
+pub async fn section(
+    state: &AppState,
+    viewer: &UserRow,
+    owner: &UserRow,
+    ctx: &PageCtx,
+    q: &SectionQuery,
+) -> AppResult<OauthSection> {
+    let actor = Actor {
+        user_id: Some(viewer.id),
+        name: viewer.username.clone(),
+        ip: None,
+    };
+    let caller = Caller {
+        actor: &actor,
+        is_admin: viewer.is_admin,
+    };
+    let memberships = organizations::of_user(&state.db, owner.id).await?;
+    let workable: Vec<(OrganizationId, String)> = memberships
+        .iter()
+        .filter(|(_, _, enabled)| *enabled)
+        .map(|(id, name, _)| (*id, name.clone()))
+        .collect();
+    let filter = AppFilter {
+        owner: Some(owner.id),
+        name_like: oauth_apps::name_pattern(&q.oauth_name),
+        organization: q.oauth_org.parse().ok(),
+        active: parse_status(&q.oauth_status),
+        ..AppFilter::default()
+    };
+    let (apps, _) = oauth_apps::list(state, caller, filter, SECTION_ROWS, 0).await?;
+    let path = ctx.here.split('?').next().unwrap_or_default().to_owned();
+    let show_org = memberships.len() > 1
+        || apps
+            .iter()
+            .any(|a| a.organization_id != apps[0].organization_id);
+    let current = ctx
+        .current_org
+        .filter(|c| workable.iter().any(|(id, _)| id == c));
+    Ok(OauthSection {
+        keys_ok: state.oauth_keys.available(),
+        keys_message: KEYS_MISSING,
+        add: AppForm::for_new(owner.id, &workable, current),
+        rows: apps.iter().map(|a| AppView::new(a, &ctx.here)).collect(),
+        filter_action: path,
+        name: q.oauth_name.clone(),
+        org_choices: choices(
+            std::iter::once((String::new(), "All".to_owned())).chain(
+                memberships
+                    .iter()
+                    .map(|(id, name, _)| (id.to_string(), name.clone())),
+            ),
+            &q.oauth_org,
+        ),
+        status_choices: status_choices(&q.oauth_status),
+        has_filters: !(q.oauth_name.is_empty()
+            && q.oauth_org.is_empty()
+            && q.oauth_status.is_empty()),
+        show_org,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "oauth/form.html")]
+pub struct AppFormPage {
+    pub ctx: PageCtx,
+    pub title: &'static str,
+    pub submit: &'static str,
+    pub back: String,
+    pub form: AppForm,
+}
+
+/// The one-time credentials: rendered as the answer to the POST that made them, never
+/// stored anywhere, and marked not to be cached.
+#[derive(Template, WebTemplate)]
+#[template(path = "oauth/credentials.html")]
+pub struct CredentialsPage {
+    pub ctx: PageCtx,
+    pub title: &'static str,
+    pub app_name: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub done: String,
+}
+
+fn credentials_page(ctx: PageCtx, title: &'static str, c: &Credentials, done: String) -> Response {
+    let page = CredentialsPage {
+        ctx,
+        title,
+        app_name: c.app.name.clone(),
+        client_id: c.app.client_id.clone(),
+        client_secret: c.secret.expose().to_owned(),
+        done,
+    };
+    ([(header::CACHE_CONTROL, "no-store")], page).into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Back {
+    #[serde(rename = "return")]
+    back: String,
+}
+
+impl Back {
+    /// The page the action came from if it is on this site, else the owner's page.
+    fn or_owner(self, caller: &UserActor, owner: UserId) -> String {
+        if safe_next(&self.back) {
+            self.back
+        } else {
+            owner_page(caller, owner)
+        }
+    }
+}
+
+fn owner_page(caller: &UserActor, owner: UserId) -> String {
+    if caller.user.is_admin {
+        format!("/admin/user/view/{owner}")
+    } else {
+        "/admin/user/profile/view".into()
+    }
+}
+
+/// The posted Add Application / Edit fields; all optional so a bad form is a field error,
+/// not a rejection.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AppFields {
+    name: String,
+    active: Option<String>,
+    organization: Option<String>,
+}
+
+/// Add Application without JavaScript (the dialog posts the same form).
+pub async fn create_form(
+    u: UserActor,
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(owner): Path<UserId>,
+) -> AppResult<AppFormPage> {
+    let orgs = oauth_apps::new_app_organizations(&state, u.caller(), owner).await?;
+    let current = ctx
+        .current_org
+        .filter(|c| orgs.iter().any(|(id, _)| id == c));
+    Ok(AppFormPage {
+        ctx,
+        title: "Add Application",
+        submit: "Create",
+        back: owner_page(&u, owner),
+        form: AppForm::for_new(owner, &orgs, current),
+    })
+}
+
+pub async fn create(
+    u: UserActor,
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(owner): Path<UserId>,
+    Form(f): Form<AppFields>,
+) -> AppResult<Response> {
+    let organization = match f.organization.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(s) => Some(s.parse::<OrganizationId>().map_err(|_| {
+            AppError::from(FieldError::new("organization", "This value is not valid."))
+        })?),
+    };
+    let input = AppInput {
+        name: f.name.clone(),
+        active: f.active.as_deref() == Some("1"),
+        organization,
+    };
+    match oauth_apps::create(&state, u.caller(), owner, &input).await {
+        Ok(c) => Ok(credentials_page(
+            ctx,
+            "Application Created",
+            &c,
+            owner_page(&u, owner),
+        )),
+        Err(AppError::Validation(errors)) => {
+            let orgs = oauth_apps::new_app_organizations(&state, u.caller(), owner).await?;
+            let mut form = AppForm::for_new(owner, &orgs, input.organization);
+            form.name = input.name;
+            form.active = input.active;
+            form.errors = errors;
+            let page = AppFormPage {
+                ctx,
+                title: "Add Application",
+                submit: "Create",
+                back: owner_page(&u, owner),
+                form,
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn edit_page(ctx: PageCtx, app: &AppRow, back: String, form_back: &str) -> AppFormPage {
+    AppFormPage {
+        ctx,
+        title: "Edit OAuth Application",
+        submit: "Save",
+        back,
+        form: AppForm {
+            action: format!(
+                "/admin/oauth-applications/{}/update?return={}",
+                app.id,
+                encode(form_back)
+            ),
+            organizations: Vec::new(),
+            name: app.name.clone(),
+            active: app.active,
+            errors: Vec::new(),
+        },
+    }
+}
+
+pub async fn edit_form(
+    u: UserActor,
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(id): Path<AppId>,
+    Query(back): Query<Back>,
+) -> AppResult<AppFormPage> {
+    let app = oauth_apps::find(&state, u.caller(), id).await?;
+    let back = back.or_owner(&u, app.owner_id);
+    Ok(edit_page(ctx, &app, back.clone(), &back))
+}
+
+pub async fn update(
+    u: UserActor,
+    ctx: PageCtx,
+    session: Session,
+    State(state): State<AppState>,
+    Path(id): Path<AppId>,
+    Query(back): Query<Back>,
+    Form(f): Form<AppFields>,
+) -> AppResult<Response> {
+    let active = f.active.as_deref() == Some("1");
+    match oauth_apps::update(&state, u.caller(), id, &f.name, active).await {
+        Ok(app) => {
+            session::flash(&session, FlashKind::Success, "Saved successfully").await?;
+            Ok(Redirect::to(&back.or_owner(&u, app.owner_id)).into_response())
+        }
+        Err(AppError::Validation(errors)) => {
+            let app = oauth_apps::find(&state, u.caller(), id).await?;
+            let back = back.or_owner(&u, app.owner_id);
+            let mut page = edit_page(ctx, &app, back.clone(), &back);
+            page.form.name = f.name;
+            page.form.active = active;
+            page.form.errors = errors;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn activate(
+    u: UserActor,
+    session: Session,
+    State(state): State<AppState>,
+    Path(id): Path<AppId>,
+    Query(back): Query<Back>,
+) -> AppResult<Redirect> {
+    let app = oauth_apps::set_active(&state, u.caller(), id, true).await?;
+    session::flash(&session, FlashKind::Success, "Activated successfully").await?;
+    Ok(Redirect::to(&back.or_owner(&u, app.owner_id)))
+}
+
+/// The confirmations' no-JavaScript pages: (title, question, OK button).
+const DEACTIVATE: (&str, &str, &str) = (
+    "Deactivate Confirmation",
+    "Are you sure you want to deactivate the application?",
+    "Yes, Deactivate",
+);
+const DELETE: (&str, &str, &str) = (
+    "Deletion Confirmation",
+    "Are you sure you want to delete the application?",
+    "Yes, Delete",
+);
+const REGENERATE: (&str, &str, &str) = (
+    "Regenerate Secret",
+    "The current client secret stops working at once and a new one is shown. Continue?",
+    "Regenerate",
+);
+
+async fn confirm(
+    state: &AppState,
+    u: &UserActor,
+    ctx: PageCtx,
+    id: AppId,
+    back: Back,
+    verb: &str,
+    (title, text, ok): (&str, &str, &str),
+) -> AppResult<ConfirmPage> {
+    let app = oauth_apps::find(state, u.caller(), id).await?;
+    let back = back.or_owner(u, app.owner_id);
+    Ok(ConfirmPage {
+        ctx,
+        title: title.into(),
+        text: format!("{text} ({})", app.name),
+        action: format!(
+            "/admin/oauth-applications/{id}/{verb}?return={}",
+            encode(&back)
+        ),
+        hidden: Vec::new(),
+        ok: ok.into(),
+        cancel: back,
+    })
+}
+
+pub async fn deactivate_confirm(
+    u: UserActor,
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(id): Path<AppId>,
+    Query(back): Query<Back>,
+) -> AppResult<ConfirmPage> {
+    confirm(&state, &u, ctx, id, back, "deactivate", DEACTIVATE).await
+}
+
+pub async fn deactivate(
+    u: UserActor,
+    session: Session,
+    State(state): State<AppState>,
+    Path(id): Path<AppId>,
+    Query(back): Query<Back>,
+) -> AppResult<Redirect> {
+    let app = oauth_apps::set_active(&state, u.caller(), id, false).await?;
+    session::flash(&session, FlashKind::Success, "Deactivated successfully").await?;
+    Ok(Redirect::to(&back.or_owner(&u, app.owner_id)))
+}
+
+pub async fn delete_confirm(
+    u: UserActor,
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(id): Path<AppId>,
+    Query(back): Query<Back>,
+) -> AppResult<ConfirmPage> {
+    confirm(&state, &u, ctx, id, back, "delete", DELETE).await
+}
+
+pub async fn delete(
+    u: UserActor,
+    session: Session,
+    State(state): State<AppState>,
+    Path(id): Path<AppId>,
+    Query(back): Query<Back>,
+) -> AppResult<Redirect> {
+    let app = oauth_apps::delete(&state, u.caller(), id).await?;
+    session::flash(&session, FlashKind::Success, "Deleted successfully").await?;
+    Ok(Redirect::to(&back.or_owner(&u, app.owner_id)))
+}
+
+pub async fn regenerate_confirm(
+    u: UserActor,
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(id): Path<AppId>,
+    Query(back): Query<Back>,
+) -> AppResult<ConfirmPage> {
+    confirm(&state, &u, ctx, id, back, "regenerate", REGENERATE).await
+}
+
+pub async fn regenerate(
+    u: UserActor,
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Path(id): Path<AppId>,
+    Query(back): Query<Back>,
+) -> AppResult<Response> {
+    let c = oauth_apps::regenerate_secret(&state, u.caller(), id).await?;
+    let done = back.or_owner(&u, c.app.owner_id);
+    Ok(credentials_page(ctx, "Client Secret Regenerated", &c, done))
+}
+
+/// System > User Management > OAuth Applications: filters as GET parameters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    pub name: String,
+    pub org: String,
+    pub status: String,
+    pub used: String,
+    pub page: String,
+}
+
+const PAGE_SIZE: i64 = 50;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "oauth/list.html")]
+pub struct OauthAppsPage {
+    pub ctx: PageCtx,
+    pub keys_ok: bool,
+    pub keys_message: &'static str,
+    pub name: String,
+    pub org_choices: Vec<Choice>,
+    pub status_choices: Vec<Choice>,
+    pub used_choices: Vec<Choice>,
+    pub has_filters: bool,
+    pub show_org: bool,
+    pub rows: Vec<AppView>,
+    pub total: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+pub async fn list(
+    a: AdminActor,
+    ctx: PageCtx,
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<OauthAppsPage> {
+    let caller = Caller {
+        actor: &a.actor,
+        is_admin: true,
+    };
+    let now = state.clock.now();
+    let (never_used, used_since) = match q.used.as_str() {
+        "never" => (true, None),
+        "day" => (false, Some(now - 86_400)),
+        "month" => (false, Some(now - 30 * 86_400)),
+        _ => (false, None),
+    };
+    let filter = AppFilter {
+        owner: None,
+        name_like: oauth_apps::name_pattern(&q.name),
+        organization: q.org.parse().ok(),
+        active: parse_status(&q.status),
+        never_used,
+        used_since,
+    };
+    let page = q.page.parse::<i64>().unwrap_or(1).max(1);
+    let (apps, total) =
+        oauth_apps::list(&state, caller, filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    let orgs = organizations::list(&state.db).await?;
+    let link = |p: i64| {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("name", &q.name)
+            .append_pair("org", &q.org)
+            .append_pair("status", &q.status)
+            .append_pair("used", &q.used)
+            .append_pair("page", &p.to_string())
+            .finish();
+        format!("/admin/oauth-applications?{query}")
+    };
+    Ok(OauthAppsPage {
+        keys_ok: state.oauth_keys.available(),
+        keys_message: KEYS_MISSING,
+        rows: apps.iter().map(|a| AppView::new(a, &ctx.here)).collect(),
+        ctx,
+        name: q.name.clone(),
+        show_org: orgs.len() > 1,
+        org_choices: choices(
+            std::iter::once((String::new(), "All".to_owned()))
+                .chain(orgs.into_iter().map(|(id, n)| (id.to_string(), n))),
+            &q.org,
+        ),
+        status_choices: status_choices(&q.status),
+        used_choices: choices(
+            [
+                ("", "Any time"),
+                ("day", "In the last 24 hours"),
+                ("month", "In the last 30 days"),
+                ("never", "Never"),
+            ]
+            .map(|(v, l)| (v.to_owned(), l.to_owned())),
+            &q.used,
+        ),
+        has_filters: !(q.name.is_empty()
+            && q.org.is_empty()
+            && q.status.is_empty()
+            && q.used.is_empty()),
+        total,
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page * PAGE_SIZE < total).then(|| link(page + 1)),
+    })
+}

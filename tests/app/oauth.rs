@@ -1,0 +1,1146 @@
+//! OAuth applications: managing them in the pages, the client credentials token endpoint
+//! (driven by a real OAuth 2.0 client library), bearer tokens at the API, missing keys,
+//! and `gatehouse oauth generate-keys`.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use oauth2::basic::{BasicClient, BasicTokenType};
+use oauth2::{AuthType, ClientId, ClientSecret, TokenResponse, TokenUrl};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::both_backends;
+use crate::common::{
+    Backend, TestApp, cli_command, csrf_from, location, login_with, new_client, texts,
+};
+
+both_backends!(
+    token_flow_with_an_oauth2_client,
+    json_body_basic_auth_and_request_errors,
+    refused_clients_get_invalid_client,
+    bearer_tokens_are_checked,
+    missing_keys_then_added_while_running,
+    secret_is_shown_only_once_and_can_be_regenerated,
+    manage_applications_from_the_pages,
+    organization_field_and_disabled_organization,
+    non_admin_manages_only_own_applications,
+);
+
+pub const KEYS_MISSING: &str = "OAuth authorization is not available as encryption keys configuration was not complete. Please contact your administrator.";
+const PUBLIC_URL: &str = "http://127.0.0.1:8080/";
+
+/// One key pair per test process (RSA generation is the slow part), copied into each
+/// test's own directory so that a test may remove or replace its keys. The static's temp
+/// directory is never dropped: one small directory per test run.
+fn master_keys() -> (&'static Path, &'static Path) {
+    static KEYS: OnceLock<(tempfile::TempDir, PathBuf, PathBuf)> = OnceLock::new();
+    let (_, private, public) = KEYS.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let private = dir.path().join("oauth_private.key");
+        let public = dir.path().join("oauth_public.key");
+        gatehouse::accounts::oauth_keys::generate_files(&private, &public, false)
+            .expect("generate keys");
+        (dir, private, public)
+    });
+    (private, public)
+}
+
+pub fn copy_keys_into(dir: &Path) -> (PathBuf, PathBuf) {
+    let (private, public) = master_keys();
+    let p = dir.join("oauth_private.key");
+    let q = dir.join("oauth_public.key");
+    std::fs::copy(private, &p).expect("copy private key");
+    std::fs::copy(public, &q).expect("copy public key");
+    (p, q)
+}
+
+/// A running app whose key paths point into `keys` (empty when `with_keys` is false).
+pub async fn spawn_oauth(
+    backend: Backend,
+    with_keys: bool,
+) -> Option<(TestApp, tempfile::TempDir)> {
+    let keys = tempfile::tempdir().expect("key dir");
+    let (p, q) = if with_keys {
+        copy_keys_into(keys.path())
+    } else {
+        (
+            keys.path().join("oauth_private.key"),
+            keys.path().join("oauth_public.key"),
+        )
+    };
+    let app = TestApp::spawn_with(backend, |s| {
+        s.oauth.private_key = p;
+        s.oauth.public_key = q;
+    })
+    .await?;
+    Some((app, keys))
+}
+
+fn input_value(html: &str, id: &str) -> Option<String> {
+    let doc = scraper::Html::parse_document(html);
+    let sel = scraper::Selector::parse(&format!("#{id}")).ok()?;
+    doc.select(&sel)
+        .next()?
+        .value()
+        .attr("value")
+        .map(str::to_owned)
+}
+
+/// Adds an application for `owner` through the Add Application form and reads the
+/// one-time credentials from the answer.
+async fn add_app(
+    app: &TestApp,
+    owner: i64,
+    name: &str,
+    extra: &[(&str, &str)],
+) -> (String, String) {
+    let mut fields = vec![("name", name), ("active", "1")];
+    fields.extend_from_slice(extra);
+    let r = app
+        .post(&format!("/admin/user/{owner}/oauth-app/create"), &fields)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "credentials page");
+    let html = r.text().await.unwrap();
+    (
+        input_value(&html, "cred-client-id").expect("client id shown"),
+        input_value(&html, "cred-client-secret").expect("secret shown"),
+    )
+}
+
+async fn scalar(app: &TestApp, sql: &str) -> i64 {
+    match &app.state.db {
+        gatehouse::store::Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+        gatehouse::store::Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+    }
+}
+
+async fn app_id(app: &TestApp, client_id: &str) -> i64 {
+    scalar(
+        app,
+        &format!("SELECT id FROM oauth_applications WHERE client_id = '{client_id}'"),
+    )
+    .await
+}
+
+/// A token request with the credentials in a form body.
+async fn token_with(app: &TestApp, id: &str, secret: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(app.url("/oauth2-token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", id),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .expect("token request")
+}
+
+async fn access_token(app: &TestApp, id: &str, secret: &str) -> String {
+    let r = token_with(app, id, secret).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn error_of(r: reqwest::Response) -> (StatusCode, Option<String>, String) {
+    let status = r.status();
+    let www = r
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body: Value = r.json().await.expect("JSON error body");
+    (status, www, body["error"].as_str().unwrap_or("").to_owned())
+}
+
+async fn whoami(app: &TestApp, token: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(app.url("/api/oauth/whoami"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn decode_independently(token: &str, client_id: &str) -> Value {
+    let (_, public) = master_keys();
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(&std::fs::read(public).unwrap()).unwrap();
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    v.set_audience(&[client_id]);
+    v.set_issuer(&[PUBLIC_URL]);
+    v.set_required_spec_claims(&["exp", "nbf", "iat", "aud", "iss", "sub"]);
+    jsonwebtoken::decode::<Value>(token, &key, &v)
+        .expect("token verifies with the public key")
+        .claims
+}
+
+async fn token_flow_with_an_oauth2_client(backend: Backend) {
+    let Some((app, _keys)) = spawn_oauth(backend, true).await else {
+        return;
+    };
+    let bob = app.create_plain_user("bob", "Bob-pass-123");
+    app.login_as_admin().await;
+
+    let r = app
+        .post(
+            &format!("/admin/user/{bob}/oauth-app/create"),
+            &[("name", "CRM sync"), ("active", "1")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let html = r.text().await.unwrap();
+    assert_eq!(
+        texts(&html, "#oauth-credentials label"),
+        vec!["Client ID", "Client Secret"]
+    );
+    assert!(html.contains(r#"aria-label="Copy Client ID""#));
+    assert!(html.contains(r#"aria-label="Copy Client Secret""#));
+    assert!(html.contains("shown only this once"));
+    let id = input_value(&html, "cred-client-id").unwrap();
+    let secret = input_value(&html, "cred-client-secret").unwrap();
+    assert_eq!(id.len(), 32);
+    assert!(
+        secret.starts_with("ghcs_") && secret.len() >= 5 + 43,
+        "{secret}"
+    );
+
+    // A standard OAuth 2.0 client, HTTP Basic (its default) and credentials in the body.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let client = BasicClient::new(ClientId::new(id.clone()))
+        .set_client_secret(ClientSecret::new(secret.clone()))
+        .set_token_uri(TokenUrl::new(app.url("/oauth2-token")).unwrap());
+    for auth in [AuthType::BasicAuth, AuthType::RequestBody] {
+        let token = client
+            .clone()
+            .set_auth_type(auth)
+            .exchange_client_credentials()
+            .request_async(&http)
+            .await
+            .expect("client credentials grant");
+        assert_eq!(*token.token_type(), BasicTokenType::Bearer);
+        assert_eq!(token.expires_in(), Some(Duration::from_secs(3600)));
+        assert!(token.refresh_token().is_none());
+        let jwt = token.access_token().secret();
+
+        let claims = decode_independently(jwt, &id);
+        assert_eq!(claims["sub"], json!(id));
+        assert_eq!(claims["aud"], json!(id));
+        assert_eq!(claims["uid"], json!(bob));
+        assert_eq!(claims["org"], json!(1));
+        assert_eq!(claims["scopes"], json!([]));
+        let iat = claims["iat"].as_i64().unwrap();
+        assert_eq!(claims["nbf"].as_i64(), Some(iat));
+        assert_eq!(claims["exp"].as_i64(), Some(iat + 3600));
+        assert_eq!(claims["jti"].as_str().unwrap().len(), 64);
+
+        let r = whoami(&app, jwt).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let me: Value = r.json().await.unwrap();
+        assert_eq!(
+            me,
+            json!({"user_id": bob, "username": "bob", "organization_id": 1, "client_id": id})
+        );
+    }
+
+    // The raw answer: exactly Oro's fields, not cacheable.
+    let r = token_with(&app, &id, &secret).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let body: Value = r.json().await.unwrap();
+    let mut keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["access_token", "expires_in", "token_type"]);
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600);
+
+    // Last used is recorded; creation is audited.
+    let (_, list) = app.get_html("/admin/oauth-applications").await;
+    let row = texts(&list, "table.oauth-grid tbody tr");
+    assert_eq!(row.len(), 1);
+    assert!(!row[0].contains("Never"), "{row:?}");
+    assert!(row[0].contains("Client Credentials") && row[0].contains("bob"));
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'oauth_app.created' AND target_type = 'oauth_application'"
+        )
+        .await,
+        1
+    );
+}
+
+async fn json_body_basic_auth_and_request_errors(backend: Backend) {
+    let Some((app, _keys)) = spawn_oauth(backend, true).await else {
+        return;
+    };
+    let bob = app.create_plain_user("bob", "Bob-pass-123");
+    app.login_as_admin().await;
+    let (id, secret) = add_app(&app, bob, "CRM sync", &[]).await;
+    let c = reqwest::Client::new();
+    let url = app.url("/oauth2-token");
+
+    let r = c
+        .post(&url)
+        .json(
+            &json!({"grant_type": "client_credentials", "client_id": id, "client_secret": secret}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "JSON body");
+    let r = c
+        .post(&url)
+        .basic_auth(&id, Some(&secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "HTTP Basic");
+
+    let bad = |form: Vec<(&'static str, String)>| c.post(&url).form(&form).send();
+    let cc = || ("grant_type", "client_credentials".to_string());
+    let cid = || ("client_id", id.clone());
+    let csec = || ("client_secret", secret.clone());
+
+    // Two authentication methods at once (RFC 6749 section 2.3).
+    let r = c
+        .post(&url)
+        .basic_auth(&id, Some(&secret))
+        .form(&[cc(), cid(), csec()])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.2, "invalid_request");
+    let (s, _, e) = error_of(bad(vec![cid(), csec()]).await.unwrap()).await;
+    assert_eq!(
+        (s, e.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_request"),
+        "no grant_type"
+    );
+    let (s, _, e) = error_of(
+        bad(vec![("grant_type", "password".into()), cid(), csec()])
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, e.as_str()),
+        (StatusCode::BAD_REQUEST, "unsupported_grant_type")
+    );
+    let (s, _, e) = error_of(bad(vec![cc(), cc(), cid(), csec()]).await.unwrap()).await;
+    assert_eq!(
+        (s, e.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_request"),
+        "repeated"
+    );
+    let (s, www, e) = error_of(bad(vec![cc()]).await.unwrap()).await;
+    assert_eq!(
+        (s, www, e.as_str()),
+        (StatusCode::UNAUTHORIZED, None, "invalid_client"),
+        "no credentials at all"
+    );
+    let (s, _, e) = error_of(bad(vec![cc(), cid()]).await.unwrap()).await;
+    assert_eq!(
+        (s, e.as_str()),
+        (StatusCode::UNAUTHORIZED, "invalid_client"),
+        "no secret"
+    );
+    let r = c
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.2, "invalid_request");
+    let r = c
+        .post(&url)
+        .bearer_auth("abc")
+        .form(&[cc()])
+        .send()
+        .await
+        .unwrap();
+    let (s, www, e) = error_of(r).await;
+    assert_eq!(
+        (s, e.as_str()),
+        (StatusCode::UNAUTHORIZED, "invalid_client")
+    );
+    assert_eq!(www.as_deref(), Some("Basic realm=\"Gatehouse\""));
+    // No CSRF token or session is needed, and none is set.
+    let r = token_with(&app, &id, &secret).await;
+    assert!(r.headers().get("set-cookie").is_none());
+}
+
+async fn refused_clients_get_invalid_client(backend: Backend) {
+    let Some((app, _keys)) = spawn_oauth(backend, true).await else {
+        return;
+    };
+    let bob = app.create_plain_user("bob", "Bob-pass-123");
+    app.login_as_admin().await;
+    let (id, secret) = add_app(&app, bob, "CRM sync", &[]).await;
+    let app_id = app_id(&app, &id).await;
+    let refused = |r: reqwest::Response| async move {
+        let (s, _, e) = error_of(r).await;
+        assert_eq!(
+            (s, e.as_str()),
+            (StatusCode::UNAUTHORIZED, "invalid_client")
+        );
+    };
+
+    // Wrong secret: with Basic, the challenge names the scheme; in the body, no challenge.
+    let r = reqwest::Client::new()
+        .post(app.url("/oauth2-token"))
+        .basic_auth(&id, Some("ghcs_wrong"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let (s, www, e) = error_of(r).await;
+    assert_eq!(
+        (s, e.as_str()),
+        (StatusCode::UNAUTHORIZED, "invalid_client")
+    );
+    assert_eq!(www.as_deref(), Some("Basic realm=\"Gatehouse\""));
+    let (_, www, _) = error_of(token_with(&app, &id, "ghcs_wrong").await).await;
+    assert_eq!(www, None);
+    refused(token_with(&app, "unknown-client", &secret).await).await;
+    refused(token_with(&app, &id, "").await).await;
+
+    // Inactive application.
+    let r = app
+        .post(
+            &format!("/admin/oauth-applications/{app_id}/deactivate"),
+            &[],
+        )
+        .await;
+    assert_eq!(location(&r), format!("/admin/user/view/{bob}"));
+    assert_eq!(app.flashes().await, vec!["Deactivated successfully"]);
+    refused(token_with(&app, &id, &secret).await).await;
+    app.post(&format!("/admin/oauth-applications/{app_id}/activate"), &[])
+        .await;
+    assert_eq!(app.flashes().await, vec!["Activated successfully"]);
+    assert_eq!(
+        token_with(&app, &id, &secret).await.status(),
+        StatusCode::OK
+    );
+
+    // Disabled, locked, or in password reset owner.
+    app.post(&format!("/admin/user/disable/{bob}"), &[]).await;
+    refused(token_with(&app, &id, &secret).await).await;
+    app.post(&format!("/admin/user/enable/{bob}"), &[]).await;
+    assert_eq!(
+        token_with(&app, &id, &secret).await.status(),
+        StatusCode::OK
+    );
+    for status in ["locked", "password_reset"] {
+        app.sql(&format!(
+            "UPDATE users SET auth_status = '{status}' WHERE id = {bob}"
+        ))
+        .await;
+        refused(token_with(&app, &id, &secret).await).await;
+    }
+    app.sql(&format!(
+        "UPDATE users SET auth_status = 'active' WHERE id = {bob}"
+    ))
+    .await;
+    assert_eq!(
+        token_with(&app, &id, &secret).await.status(),
+        StatusCode::OK
+    );
+}
+
+async fn bearer_tokens_are_checked(backend: Backend) {
+    let Some((app, _keys)) = spawn_oauth(backend, true).await else {
+        return;
+    };
+    let bob = app.create_plain_user("bob", "Bob-pass-123");
+    app.login_as_admin().await;
+    let (id, secret) = add_app(&app, bob, "CRM sync", &[]).await;
+    let app_id = app_id(&app, &id).await;
+    let token = access_token(&app, &id, &secret).await;
+    assert_eq!(whoami(&app, &token).await.status(), StatusCode::OK);
+
+    let r = reqwest::get(app.url("/api/oauth/whoami")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        r.headers()["www-authenticate"],
+        "Bearer realm=\"Gatehouse\""
+    );
+    let invalid = |r: reqwest::Response| {
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            r.headers()["www-authenticate"],
+            "Bearer realm=\"Gatehouse\", error=\"invalid_token\""
+        );
+    };
+    invalid(whoami(&app, "not-a-token").await);
+
+    // Tampered: claim to act as the administrator, keeping bob's signature.
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    claims["uid"] = json!(1);
+    let forged_payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    invalid(whoami(&app, &format!("{}.{forged_payload}.{}", parts[0], parts[2])).await);
+    // `alg: none` is never accepted.
+    let none = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+    invalid(whoami(&app, &format!("{none}.{}.", parts[1])).await);
+
+    // A token stops working with its application or its owner.
+    app.post(
+        &format!("/admin/oauth-applications/{app_id}/deactivate"),
+        &[],
+    )
+    .await;
+    invalid(whoami(&app, &token).await);
+    app.post(&format!("/admin/oauth-applications/{app_id}/activate"), &[])
+        .await;
+    assert_eq!(whoami(&app, &token).await.status(), StatusCode::OK);
+    app.post(&format!("/admin/user/disable/{bob}"), &[]).await;
+    invalid(whoami(&app, &token).await);
+    app.post(&format!("/admin/user/enable/{bob}"), &[]).await;
+    assert_eq!(whoami(&app, &token).await.status(), StatusCode::OK);
+
+    // Expired, by the application's clock.
+    app.state.clock.advance(3599);
+    assert_eq!(whoami(&app, &token).await.status(), StatusCode::OK);
+    app.state.clock.advance(1);
+    invalid(whoami(&app, &token).await);
+}
+
+async fn missing_keys_then_added_while_running(backend: Backend) {
+    let Some((app, keys)) = spawn_oauth(backend, false).await else {
+        return;
+    };
+    let bob = app.create_plain_user("bob", "Bob-pass-123");
+    app.login_as_admin().await;
+    let page = format!("/admin/user/view/{bob}");
+    let (status, html) = app.get_html(&page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(texts(&html, ".oauth-keys-missing"), vec![KEYS_MISSING]);
+    assert!(!html.contains("Add Application"));
+    let (_, list) = app.get_html("/admin/oauth-applications").await;
+    assert_eq!(texts(&list, ".oauth-keys-missing"), vec![KEYS_MISSING]);
+
+    let r = token_with(&app, "any", "thing").await;
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let (s, _, e) = error_of(r).await;
+    assert_eq!(
+        (s, e.as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
+    );
+    let (s, html) = app
+        .get_html(&format!("/admin/user/{bob}/oauth-app/create"))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert!(html.contains(KEYS_MISSING));
+    let r = app
+        .post(
+            &format!("/admin/user/{bob}/oauth-app/create"),
+            &[("name", "CRM sync"), ("active", "1")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM oauth_applications").await,
+        0
+    );
+
+    // Keys added while the server runs are used without a restart.
+    copy_keys_into(keys.path());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, html) = app.get_html(&page).await;
+        if html.contains("Add Application") {
+            assert!(texts(&html, ".oauth-keys-missing").is_empty());
+            break;
+        }
+        assert!(Instant::now() < deadline, "keys were not picked up");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let (id, secret) = add_app(&app, bob, "CRM sync", &[]).await;
+    access_token(&app, &id, &secret).await;
+}
+
+async fn secret_is_shown_only_once_and_can_be_regenerated(backend: Backend) {
+    let Some((app, _keys)) = spawn_oauth(backend, true).await else {
+        return;
+    };
+    let bob = app.create_plain_user("bob", "Bob-pass-123");
+    app.login_as_admin().await;
+    let (id, first) = add_app(&app, bob, "CRM sync", &[]).await;
+    let app_id = app_id(&app, &id).await;
+    let stored: Vec<String> = match &app.state.db {
+        gatehouse::store::Db::Sqlite(p) => {
+            sqlx::query_scalar("SELECT secret_hash FROM oauth_applications")
+                .fetch_all(p)
+                .await
+                .unwrap()
+        }
+        gatehouse::store::Db::Postgres(p) => {
+            sqlx::query_scalar("SELECT secret_hash FROM oauth_applications")
+                .fetch_all(p)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(stored.len(), 1);
+    assert_ne!(stored[0], first, "only a hash is stored");
+    assert_eq!(stored[0].len(), 64);
+
+    let pages = [
+        format!("/admin/user/view/{bob}"),
+        "/admin/oauth-applications".to_string(),
+        format!("/admin/oauth-applications/{app_id}/update"),
+        format!("/admin/oauth-applications/{app_id}/regenerate"),
+        format!("/admin/oauth-applications/{app_id}/delete"),
+    ];
+    let never_shown = |secret: String| {
+        let pages = pages.clone();
+        let app = &app;
+        async move {
+            for p in &pages {
+                let (s, html) = app.get_html(p).await;
+                assert_eq!(s, StatusCode::OK, "{p}");
+                assert!(!html.contains(&secret), "{p} shows the secret");
+            }
+        }
+    };
+    never_shown(first.clone()).await;
+    let (_, confirm) = app
+        .get_html(&format!("/admin/oauth-applications/{app_id}/regenerate"))
+        .await;
+    assert_eq!(texts(&confirm, "h1"), vec!["Regenerate Secret"]);
+
+    let r = app
+        .post(
+            &format!("/admin/oauth-applications/{app_id}/regenerate"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let html = r.text().await.unwrap();
+    assert_eq!(
+        input_value(&html, "cred-client-id").as_deref(),
+        Some(id.as_str())
+    );
+    let second = input_value(&html, "cred-client-secret").unwrap();
+    assert_ne!(second, first);
+    let (s, _, _) = error_of(token_with(&app, &id, &first).await).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "the old secret stops working");
+    access_token(&app, &id, &second).await;
+    never_shown(second).await;
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'oauth_app.secret_regenerated'"
+        )
+        .await,
+        1
+    );
+}
+
+async fn manage_applications_from_the_pages(backend: Backend) {
+    let Some((app, _keys)) = spawn_oauth(backend, true).await else {
+        return;
+    };
+    let bob = app.create_plain_user("bob", "Bob-pass-123");
+    app.login_as_admin().await;
+    let page = format!("/admin/user/view/{bob}");
+
+    // The form: one organization, so no Organization field; errors beside the field.
+    let (_, form) = app
+        .get_html(&format!("/admin/user/{bob}/oauth-app/create"))
+        .await;
+    assert_eq!(
+        texts(&form, "form.oauth-form label"),
+        vec!["Application Name", "Active"]
+    );
+    let r = app
+        .post(
+            &format!("/admin/user/{bob}/oauth-app/create"),
+            &[("name", "  ")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert_eq!(
+        texts(&html, "#app-e-name"),
+        vec!["This value should not be blank."]
+    );
+
+    let (crm, _) = add_app(&app, bob, "CRM sync", &[]).await;
+    let (erp, _) = add_app(&app, bob, "ERP bridge", &[]).await;
+    let (crm_id, erp_id) = (app_id(&app, &crm).await, app_id(&app, &erp).await);
+    let (_, html) = app.get_html(&page).await;
+    assert_eq!(
+        texts(&html, ".oauth-grid thead th"),
+        vec!["Application Name", "Client ID", "Active", "More Options"]
+    );
+    assert_eq!(
+        texts(&html, ".oauth-grid tbody td:nth-child(1)"),
+        vec!["CRM sync", "ERP bridge"]
+    );
+    assert_eq!(
+        texts(&html, ".oauth-grid tbody td:nth-child(2)"),
+        vec![crm.clone(), erp.clone()]
+    );
+    assert_eq!(
+        texts(&html, ".oauth-grid summary[aria-label='More Options']").len(),
+        2
+    );
+    assert_eq!(
+        texts(&html, "#oauth-add-dialog h2"),
+        vec!["Add Application"]
+    );
+
+    // Deactivate from the row menu returns to where it came from.
+    let back = format!("{page}?oauth_status=active");
+    let enc: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
+    let (_, confirm) = app
+        .get_html(&format!(
+            "/admin/oauth-applications/{erp_id}/deactivate?return={enc}"
+        ))
+        .await;
+    assert_eq!(texts(&confirm, "h1"), vec!["Deactivate Confirmation"]);
+    assert!(
+        texts(&confirm, "#confirm-text")[0]
+            .starts_with("Are you sure you want to deactivate the application?")
+    );
+    let r = app
+        .post(
+            &format!("/admin/oauth-applications/{erp_id}/deactivate?return={enc}"),
+            &[("confirm", "1")],
+        )
+        .await;
+    assert_eq!(location(&r), back);
+    let r = app
+        .post(
+            &format!("/admin/oauth-applications/{erp_id}/deactivate?return=//evil.example/"),
+            &[],
+        )
+        .await;
+    assert_eq!(location(&r), page, "another host is never a return target");
+
+    // Filters: name, status.
+    let names = |q: &'static str| {
+        let app = &app;
+        let page = page.clone();
+        async move {
+            let (_, html) = app.get_html(&format!("{page}?{q}")).await;
+            texts(&html, ".oauth-grid tbody td:nth-child(1)")
+        }
+    };
+    assert_eq!(names("oauth_name=crm").await, vec!["CRM sync"]);
+    assert_eq!(names("oauth_status=inactive").await, vec!["ERP bridge"]);
+    assert_eq!(names("oauth_status=active").await, vec!["CRM sync"]);
+    assert_eq!(names("oauth_name=%25").await, Vec::<String>::new());
+
+    // Edit: name and active.
+    let (_, edit) = app
+        .get_html(&format!("/admin/oauth-applications/{crm_id}/update"))
+        .await;
+    assert_eq!(texts(&edit, "h1"), vec!["Edit OAuth Application"]);
+    let r = app
+        .post(
+            &format!("/admin/oauth-applications/{crm_id}/update"),
+            &[("name", "")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .post(
+            &format!("/admin/oauth-applications/{crm_id}/update"),
+            &[("name", "CRM sync 2")],
+        )
+        .await;
+    assert_eq!(location(&r), page);
+    assert_eq!(app.flashes().await, vec!["Saved successfully"]);
+    assert_eq!(
+        names("oauth_status=inactive").await,
+        vec!["CRM sync 2", "ERP bridge"]
+    );
+
+    // The global page: every user's applications, with owner and last use.
+    let carol = app.create_plain_user("carol", "Carol-pass-1");
+    add_app(&app, carol, "Carol's tool", &[]).await;
+    let (_, list) = app.get_html("/admin/oauth-applications").await;
+    assert_eq!(
+        texts(&list, ".oauth-grid thead th"),
+        vec![
+            "Application Name",
+            "Client ID",
+            "Active",
+            "Grant Type",
+            "Last Used At",
+            "User",
+            "More Options"
+        ]
+    );
+    assert_eq!(
+        texts(&list, ".oauth-grid tbody td:nth-child(6)"),
+        vec!["carol", "bob", "bob"]
+    );
+    let (_, list) = app
+        .get_html("/admin/oauth-applications?status=active")
+        .await;
+    assert_eq!(
+        texts(&list, ".oauth-grid tbody td:nth-child(1)"),
+        vec!["Carol's tool"]
+    );
+    let (_, list) = app
+        .get_html("/admin/oauth-applications?name=erp&used=never")
+        .await;
+    assert_eq!(
+        texts(&list, ".oauth-grid tbody td:nth-child(1)"),
+        vec!["ERP bridge"]
+    );
+    assert!(list.contains("1 applications"));
+
+    // Delete, through "Deletion Confirmation".
+    let (_, confirm) = app
+        .get_html(&format!("/admin/oauth-applications/{erp_id}/delete"))
+        .await;
+    assert_eq!(texts(&confirm, "h1"), vec!["Deletion Confirmation"]);
+    assert!(
+        texts(&confirm, "#confirm-text")[0]
+            .starts_with("Are you sure you want to delete the application?")
+    );
+    let r = app
+        .post(
+            &format!("/admin/oauth-applications/{erp_id}/delete?return=/admin/oauth-applications"),
+            &[],
+        )
+        .await;
+    assert_eq!(location(&r), "/admin/oauth-applications");
+    assert_eq!(app.flashes().await, vec!["Deleted successfully"]);
+    assert_eq!(
+        app.get(&format!("/admin/oauth-applications/{erp_id}/update"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // A user who owns an application cannot be deleted.
+    let r = app
+        .post(&format!("/admin/user/delete/{bob}"), &[("confirm", "1")])
+        .await;
+    assert_eq!(location(&r), page);
+    let flashes = app.flashes().await;
+    assert!(flashes[0].contains("(1 OAuth application)"), "{flashes:?}");
+    assert_eq!(
+        app.get(&page).await.status(),
+        StatusCode::OK,
+        "bob is still there"
+    );
+
+    for (action, n) in [
+        ("oauth_app.created", 3),
+        ("oauth_app.deactivated", 1),
+        ("oauth_app.updated", 1),
+        ("oauth_app.deleted", 1),
+    ] {
+        assert_eq!(
+            scalar(
+                &app,
+                &format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")
+            )
+            .await,
+            n,
+            "{action}"
+        );
+    }
+}
+
+async fn organization_field_and_disabled_organization(backend: Backend) {
+    let Some((app, _keys)) = spawn_oauth(backend, true).await else {
+        return;
+    };
+    app.login_as_admin().await;
+    app.post("/admin/organization", &[("name", "Acme")]).await;
+    let out = app.create_user(&[
+        "--username",
+        "bob",
+        "--email",
+        "bob@example.com",
+        "--password",
+        "Bob-pass-123",
+        "--organization",
+        "Acme",
+    ]);
+    assert!(out.status.success());
+    let bob: i64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    app.sql(&format!(
+        "INSERT INTO user_organizations (user_id, organization_id) VALUES ({bob}, 1)"
+    ))
+    .await;
+    let acme = 2;
+
+    let (_, form) = app
+        .get_html(&format!("/admin/user/{bob}/oauth-app/create"))
+        .await;
+    assert_eq!(
+        texts(&form, "form.oauth-form label"),
+        vec!["Organization", "Application Name", "Active"]
+    );
+    assert_eq!(
+        texts(&form, "#app-organization option"),
+        vec!["Acme", "Default"]
+    );
+    let (_, page) = app.get_html(&format!("/admin/user/view/{bob}")).await;
+    assert_eq!(
+        texts(&page, "#oauth-add-organization option"),
+        vec!["Acme", "Default"]
+    );
+
+    let r = app
+        .post(
+            &format!("/admin/user/{bob}/oauth-app/create"),
+            &[("name", "X"), ("organization", "999")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        texts(&r.text().await.unwrap(), "#app-e-organization"),
+        vec!["This value is not valid."]
+    );
+    let r = app
+        .post(
+            &format!("/admin/user/{bob}/oauth-app/create"),
+            &[("name", "X")],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a choice is needed"
+    );
+
+    let (id, secret) = add_app(&app, bob, "Acme sync", &[("organization", "2")]).await;
+    let token = access_token(&app, &id, &secret).await;
+    assert_eq!(decode_independently(&token, &id)["org"], json!(acme));
+    let me: Value = whoami(&app, &token).await.json().await.unwrap();
+    assert_eq!(me["organization_id"], json!(acme));
+    let (_, page) = app.get_html(&format!("/admin/user/view/{bob}")).await;
+    assert_eq!(
+        texts(&page, ".oauth-grid tbody td:nth-child(4)"),
+        vec!["Acme"]
+    );
+    let (_, page) = app
+        .get_html(&format!("/admin/user/view/{bob}?oauth_org=1"))
+        .await;
+    assert!(texts(&page, ".oauth-grid tbody tr").is_empty());
+
+    // A disabled organization refuses new tokens and the ones already issued.
+    app.post(&format!("/admin/organization/{acme}/disable"), &[])
+        .await;
+    assert_eq!(app.flashes().await, vec!["Organization Acme disabled."]);
+    let (s, _, e) = error_of(token_with(&app, &id, &secret).await).await;
+    assert_eq!(
+        (s, e.as_str()),
+        (StatusCode::UNAUTHORIZED, "invalid_client")
+    );
+    assert_eq!(
+        whoami(&app, &token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    app.post(&format!("/admin/organization/{acme}/enable"), &[])
+        .await;
+    // Leaving the organization has the same effect.
+    app.sql(&format!(
+        "DELETE FROM user_organizations WHERE user_id = {bob} AND organization_id = {acme}"
+    ))
+    .await;
+    let (s, _, _) = error_of(token_with(&app, &id, &secret).await).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        whoami(&app, &token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn non_admin_manages_only_own_applications(backend: Backend) {
+    let Some((app, _keys)) = spawn_oauth(backend, true).await else {
+        return;
+    };
+    let bob = app.create_plain_user("bob", "Bob-pass-123");
+    let carol = app.create_plain_user("carol", "Carol-pass-1");
+    app.login_as_admin().await;
+    let (carol_client, carol_secret) = add_app(&app, carol, "Carol's tool", &[]).await;
+    let carol_app = app_id(&app, &carol_client).await;
+
+    let (c, _) = new_client();
+    login_with(&c, &app.base, "bob", "Bob-pass-123").await;
+    let get = |path: String| {
+        let c = c.clone();
+        let url = app.url(&path);
+        async move { c.get(url).send().await.unwrap() }
+    };
+    let profile = get("/admin/user/profile/view".into())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(profile.contains(&format!(r#"href="/admin/user/{bob}/oauth-app/create""#)));
+    let token = csrf_from(&profile).unwrap();
+    let post = |path: String, fields: Vec<(&'static str, &'static str)>| {
+        let c = c.clone();
+        let url = app.url(&path);
+        let token = token.clone();
+        async move {
+            let mut form = vec![("_csrf", token.as_str())];
+            form.extend(fields);
+            c.post(url).form(&form).send().await.unwrap()
+        }
+    };
+
+    // Bob's own application, from "My User".
+    let r = post(
+        format!("/admin/user/{bob}/oauth-app/create"),
+        vec![("name", "Bob's script"), ("active", "1")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    let bob_client = input_value(&html, "cred-client-id").unwrap();
+    let bob_app = app_id(&app, &bob_client).await;
+    let profile = get("/admin/user/profile/view".into())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        texts(&profile, ".oauth-grid tbody td:nth-child(1)"),
+        vec!["Bob's script"]
+    );
+    let r = post(
+        format!("/admin/oauth-applications/{bob_app}/deactivate"),
+        vec![],
+    )
+    .await;
+    assert_eq!(location(&r), "/admin/user/profile/view");
+
+    // Nothing of carol's, and not the global page.
+    for path in [
+        "/admin/oauth-applications".to_string(),
+        format!("/admin/user/{carol}/oauth-app/create"),
+        format!("/admin/oauth-applications/{carol_app}/update"),
+        format!("/admin/oauth-applications/{carol_app}/deactivate"),
+        format!("/admin/oauth-applications/{carol_app}/delete"),
+        format!("/admin/oauth-applications/{carol_app}/regenerate"),
+    ] {
+        assert_eq!(
+            get(path.clone()).await.status(),
+            StatusCode::FORBIDDEN,
+            "GET {path}"
+        );
+    }
+    for path in [
+        format!("/admin/user/{carol}/oauth-app/create"),
+        format!("/admin/oauth-applications/{carol_app}/update"),
+        format!("/admin/oauth-applications/{carol_app}/activate"),
+        format!("/admin/oauth-applications/{carol_app}/deactivate"),
+        format!("/admin/oauth-applications/{carol_app}/delete"),
+        format!("/admin/oauth-applications/{carol_app}/regenerate"),
+    ] {
+        let r = post(path.clone(), vec![("name", "hijacked"), ("active", "1")]).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "POST {path}");
+    }
+    // Carol's application is untouched: same name, still active, same secret.
+    assert_eq!(
+        scalar(&app, "SELECT COUNT(*) FROM oauth_applications").await,
+        2
+    );
+    let (_, list) = app.get_html("/admin/oauth-applications?name=carol").await;
+    assert_eq!(
+        texts(&list, ".oauth-grid tbody td:nth-child(1)"),
+        vec!["Carol's tool"]
+    );
+    assert_eq!(
+        texts(&list, ".oauth-grid tbody td:nth-child(3)"),
+        vec!["Yes"]
+    );
+    access_token(&app, &carol_client, &carol_secret).await;
+}
+
+/// `gatehouse oauth generate-keys`: the configured paths, mode 0600, no overwrite without
+/// --force.
+#[test]
+fn generate_keys_command() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], env: bool| {
+        let mut cmd = cli_command("sqlite://unused.db", dir.path());
+        if env {
+            cmd.env("GATEHOUSE_OAUTH__PRIVATE_KEY", "keys/private.pem")
+                .env("GATEHOUSE_OAUTH__PUBLIC_KEY", "keys/public.pem");
+        }
+        cmd.args(args).output().expect("run gatehouse")
+    };
+    let private = dir.path().join("keys/private.pem");
+    let public = dir.path().join("keys/public.pem");
+
+    let out = run(&["oauth", "generate-keys"], true);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("keys/private.pem"));
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&private), 0o600);
+    let first = std::fs::read_to_string(&private).unwrap();
+    assert!(first.starts_with("-----BEGIN PRIVATE KEY-----"));
+    assert!(
+        std::fs::read_to_string(&public)
+            .unwrap()
+            .starts_with("-----BEGIN PUBLIC KEY-----")
+    );
+
+    let out = run(&["oauth", "generate-keys"], true);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&private).unwrap(),
+        first,
+        "untouched"
+    );
+
+    let out = run(&["oauth", "generate-keys", "--force"], true);
+    assert!(out.status.success());
+    assert_ne!(
+        std::fs::read_to_string(&private).unwrap(),
+        first,
+        "replaced"
+    );
+    assert_eq!(mode(&private), 0o600);
+
+    // The default paths: var/ under the working directory.
+    let out = run(&["oauth", "generate-keys"], false);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&dir.path().join("var/oauth_private.key")), 0o600);
+    assert!(dir.path().join("var/oauth_public.key").exists());
+}
