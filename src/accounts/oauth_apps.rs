@@ -6,12 +6,13 @@
 use super::Actor;
 use super::oauth_keys::KEYS_MISSING;
 use super::oauth_token::{AccessClaims, client_allowed};
-use crate::config::Settings;
 use crate::domain::oauth::{AppName, ClientSecret, generate_client_id};
 use crate::domain::{FieldError, OrganizationId, UserId};
 use crate::error::{AppError, AppResult};
+use crate::mail::{self, templates};
 use crate::state::AppState;
 use crate::store::oauth_apps::{self, AppFilter, AppId, NewApp};
+use crate::store::organizations::{self, OrganizationRow};
 use crate::store::users::{self, UserRow};
 use crate::store::{Tx, audit};
 
@@ -233,41 +234,8 @@ pub async fn create(
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
+    state.outbox.wake();
     Ok(Credentials { app, secret })
-}
-
-/// The email the owner of a new application receives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppCreatedEmail {
-    pub to: String,
-    pub subject: &'static str,
-    pub text: String,
-}
-
-pub const APP_CREATED_SUBJECT: &str = "OAuth application added to your account";
-
-pub fn app_created_email(
-    settings: &Settings,
-    owner: &UserRow,
-    app_name: &str,
-    org_name: &str,
-    by: &Actor,
-) -> AppCreatedEmail {
-    let greeting = owner.first_name.as_deref().unwrap_or(&owner.username);
-    let link = settings.public_link("/admin/user/profile/view");
-    AppCreatedEmail {
-        to: owner.email.clone(),
-        subject: APP_CREATED_SUBJECT,
-        text: format!(
-            "Hello {greeting},\n\n\
-             The OAuth application \"{app_name}\" was added to your Gatehouse account \
-             (organization {org_name}) by {by}.\n\
-             It can obtain API access tokens that act as you. You can review your \
-             applications at {link}\n\n\
-             If you did not expect this, please contact an administrator.\n",
-            by = by.name,
-        ),
-    }
 }
 
 /// Tells the owner that an application was added to their account. Called inside the
@@ -280,10 +248,16 @@ async fn notify_app_created(
     org_name: &str,
     by: &Actor,
 ) -> AppResult<()> {
-    let email = app_created_email(&state.settings, owner, app_name, org_name, by);
-    // TODO(outbox): enqueue `email` in `tx` once the mail outbox lands (mail branch):
-    // `outbox::enqueue(tx, &email.to, email.subject, &email.text).await?`.
-    let _ = (tx, email);
+    let greeting = owner.first_name.as_deref().unwrap_or(&owner.username);
+    let email = templates::oauth_app_created(
+        &state.settings,
+        &owner.email,
+        greeting,
+        app_name,
+        org_name,
+        &by.name,
+    )?;
+    mail::enqueue(tx, &email, state.clock.now()).await?;
     Ok(())
 }
 
@@ -414,7 +388,7 @@ pub struct BearerCaller {
     /// The application's owner, as loaded now.
     pub user: UserRow,
     /// The organization the application belongs to: the request works within it.
-    pub organization_id: OrganizationId,
+    pub organization: OrganizationRow,
     pub app_id: AppId,
     pub client_id: String,
 }
@@ -456,9 +430,12 @@ pub async fn verify_bearer(state: &AppState, token: &str) -> AppResult<BearerCal
     let user = users::find(&state.db, client.owner_id)
         .await?
         .ok_or_else(|| refuse("owner gone"))?;
+    let organization = organizations::find(&state.db, client.organization_id)
+        .await?
+        .ok_or_else(|| refuse("organization gone"))?;
     Ok(BearerCaller {
         user,
-        organization_id: client.organization_id,
+        organization,
         app_id: client.id,
         client_id: client.client_id,
     })
@@ -466,54 +443,6 @@ pub async fn verify_bearer(state: &AppState, token: &str) -> AppResult<BearerCal
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    #[test]
-    fn creation_email_names_the_application_and_whom_to_ask() {
-        let owner = UserRow {
-            id: 2,
-            username: "bob".into(),
-            email: "bob@example.com".into(),
-            name_prefix: None,
-            first_name: Some("Bob".into()),
-            middle_name: None,
-            last_name: None,
-            name_suffix: None,
-            birthday: None,
-            phone: None,
-            enabled: true,
-            auth_status: "active".into(),
-            failed_login_count: 0,
-            last_login_at: None,
-            login_count: 0,
-            password_hash: String::new(),
-            session_epoch: 0,
-            created_at: 0,
-            updated_at: 0,
-            is_admin: false,
-        };
-        let email = app_created_email(
-            &Settings::default(),
-            &owner,
-            "CRM sync",
-            "Default",
-            &Actor::system("admin"),
-        );
-        assert_eq!(email.to, "bob@example.com");
-        assert_eq!(email.subject, "OAuth application added to your account");
-        assert!(email.text.contains("\"CRM sync\""));
-        assert!(
-            email
-                .text
-                .contains("If you did not expect this, please contact an administrator.")
-        );
-        assert!(
-            email
-                .text
-                .contains("http://127.0.0.1:8080/admin/user/profile/view")
-        );
-    }
-
     #[test]
     fn name_pattern_escapes_wildcards() {
         assert_eq!(super::name_pattern("  "), None);

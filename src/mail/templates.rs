@@ -156,67 +156,6 @@ pub fn human_duration(seconds: u64) -> String {
     format!("{seconds} seconds")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(human_duration(86_400), "24 hours");
-        assert_eq!(human_duration(172_800), "2 days");
-        assert_eq!(human_duration(3600), "1 hour");
-        assert_eq!(human_duration(5400), "90 minutes");
-        assert_eq!(human_duration(61), "61 seconds");
-    }
-
-    #[test]
-    fn reset_email_has_both_parts_and_escapes_html() {
-        let settings = Settings::default();
-        let e = reset_password(
-            &settings,
-            "a@example.com",
-            "<b>bob</b>",
-            "ghr_abc",
-            0,
-            false,
-        )
-        .unwrap();
-        assert!(
-            e.text
-                .contains("http://127.0.0.1:8080/admin/user/reset/ghr_abc")
-        );
-        assert!(
-            e.text
-                .contains("expires in 24 hours, on Jan 1, 1970, 00:00 UTC")
-        );
-        assert!(e.text.contains("If you did not ask for this"));
-        assert!(e.text.contains("<b>bob</b>"), "plain text is not escaped");
-        let html = e.html.unwrap();
-        assert!(html.contains("&#60;b&#62;bob&#60;/b&#62;"), "{html}");
-        assert!(html.contains(r#"href="http://127.0.0.1:8080/admin/user/reset/ghr_abc""#));
-
-        let by_admin =
-            reset_password(&settings, "a@example.com", "bob", "ghr_abc", 0, true).unwrap();
-        assert!(by_admin.text.contains("An administrator has reset"));
-        assert!(!by_admin.text.contains("If you did not ask for this"));
-    }
-
-    #[test]
-    fn changed_email_links_to_the_reset_request() {
-        let e = password_changed_by_admin(&Settings::default(), "a@example.com", "bob", "admin", 0)
-            .unwrap();
-        assert!(
-            e.text
-                .contains("http://127.0.0.1:8080/admin/user/reset-request")
-        );
-        assert!(
-            e.text
-                .contains("An administrator (admin) changed the password")
-        );
-        assert!(e.html.unwrap().contains("request a password reset"));
-    }
-}
-
 #[derive(Template)]
 #[template(path = "emails/export_result.txt")]
 struct ExportText<'a> {
@@ -286,4 +225,152 @@ pub fn export_result(
             "export_failed"
         },
     })
+}
+
+#[derive(Template)]
+#[template(path = "emails/oauth_app_created.txt")]
+struct AppCreatedText<'a> {
+    greeting: &'a str,
+    app_name: &'a str,
+    organization: &'a str,
+    by: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "emails/oauth_app_created.html")]
+struct AppCreatedHtml<'a> {
+    greeting: &'a str,
+    app_name: &'a str,
+    organization: &'a str,
+    by: &'a str,
+    link: &'a str,
+}
+
+pub const APP_CREATED_SUBJECT: &str = "OAuth application added to your account";
+
+/// Tells an owner that an OAuth application acting as them was added, so an unexpected one
+/// is noticed (the application can obtain tokens at once).
+pub fn oauth_app_created(
+    settings: &Settings,
+    to: &str,
+    greeting: &str,
+    app_name: &str,
+    organization: &str,
+    by: &str,
+) -> AppResult<Email> {
+    let link = settings.public_link("/admin/user/profile/view");
+    let text = AppCreatedText {
+        greeting,
+        app_name,
+        organization,
+        by,
+        link: &link,
+    }
+    .render()
+    .map_err(render_error)?;
+    let html = AppCreatedHtml {
+        greeting,
+        app_name,
+        organization,
+        by,
+        link: &link,
+    }
+    .render()
+    .map_err(render_error)?;
+    Ok(Email {
+        to: to.to_owned(),
+        subject: APP_CREATED_SUBJECT.into(),
+        text,
+        html: Some(html),
+        template: "oauth_app_created",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(86_400), "24 hours");
+        assert_eq!(human_duration(172_800), "2 days");
+        assert_eq!(human_duration(3600), "1 hour");
+        assert_eq!(human_duration(5400), "90 minutes");
+        assert_eq!(human_duration(61), "61 seconds");
+    }
+
+    #[test]
+    fn reset_email_has_both_parts_and_escapes_html() {
+        let settings = Settings::default();
+        let e = reset_password(
+            &settings,
+            "a@example.com",
+            "<b>bob</b>",
+            "ghr_abc",
+            0,
+            false,
+        )
+        .unwrap();
+        assert!(
+            e.text
+                .contains("http://127.0.0.1:8080/admin/user/reset/ghr_abc")
+        );
+        assert!(
+            e.text
+                .contains("expires in 24 hours, on Jan 1, 1970, 00:00 UTC")
+        );
+        assert!(e.text.contains("If you did not ask for this"));
+        assert!(e.text.contains("<b>bob</b>"), "plain text is not escaped");
+        let html = e.html.unwrap();
+        assert!(html.contains("&#60;b&#62;bob&#60;/b&#62;"), "{html}");
+        assert!(html.contains(r#"href="http://127.0.0.1:8080/admin/user/reset/ghr_abc""#));
+
+        let by_admin =
+            reset_password(&settings, "a@example.com", "bob", "ghr_abc", 0, true).unwrap();
+        assert!(by_admin.text.contains("An administrator has reset"));
+        assert!(!by_admin.text.contains("If you did not ask for this"));
+    }
+
+    #[test]
+    fn changed_email_links_to_the_reset_request() {
+        let e = password_changed_by_admin(&Settings::default(), "a@example.com", "bob", "admin", 0)
+            .unwrap();
+        assert!(
+            e.text
+                .contains("http://127.0.0.1:8080/admin/user/reset-request")
+        );
+        assert!(
+            e.text
+                .contains("An administrator (admin) changed the password")
+        );
+        assert!(e.html.unwrap().contains("request a password reset"));
+    }
+
+    #[test]
+    fn app_created_email_names_the_application_and_escapes_html() {
+        let e = oauth_app_created(
+            &Settings::default(),
+            "bob@example.com",
+            "Bob",
+            "<b>CRM</b> sync",
+            "Default",
+            "admin",
+        )
+        .unwrap();
+        assert_eq!(e.to, "bob@example.com");
+        assert_eq!(e.subject, "OAuth application added to your account");
+        assert!(e.text.contains("\"<b>CRM</b> sync\""));
+        assert!(
+            e.text
+                .contains("If you did not expect this, please contact an administrator.")
+        );
+        assert!(
+            e.text
+                .contains("http://127.0.0.1:8080/admin/user/profile/view")
+        );
+        let html = e.html.unwrap();
+        assert!(html.contains("&#60;b&#62;CRM&#60;/b&#62; sync") || html.contains("&lt;b&gt;CRM"));
+        assert!(!html.contains("<b>CRM"));
+    }
 }

@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::accounts::oauth_apps::{BearerCaller, verify_bearer};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::api::errors::{BEARER_CHALLENGE, BEARER_INVALID_CHALLENGE};
 
 /// A request carrying a valid access token, acting as its application's owner.
 #[derive(Debug, Clone)]
@@ -56,11 +57,11 @@ where
 fn challenge(invalid: Option<&'static str>) -> Response {
     let (value, body) = match invalid {
         None => (
-            HeaderValue::from_static("Bearer realm=\"Gatehouse\""),
+            HeaderValue::from_static(BEARER_CHALLENGE),
             json!({"error": "unauthorized", "error_description": "An access token is required."}),
         ),
         Some(why) => (
-            HeaderValue::from_static("Bearer realm=\"Gatehouse\", error=\"invalid_token\""),
+            HeaderValue::from_static(BEARER_INVALID_CHALLENGE),
             json!({"error": "invalid_token", "error_description": why}),
         ),
     };
@@ -75,7 +76,7 @@ pub async fn whoami(Bearer(c): Bearer) -> Response {
         Json(json!({
             "user_id": c.user.id,
             "username": c.user.username,
-            "organization_id": c.organization_id,
+            "organization_id": c.organization.id,
             "client_id": c.client_id,
         })),
     )

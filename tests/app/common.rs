@@ -161,6 +161,15 @@ impl TestApp {
 
     /// A second Gatehouse process on this app's database (its own server, workers and
     /// clock), as several instances behind a load balancer would run.
+    /// An app whose mail goes to .eml files in the returned directory (the file transport),
+    /// for tests that read the emails it sends.
+    pub async fn spawn_with_mail_dir(backend: Backend) -> Option<(Self, tempfile::TempDir)> {
+        let dir = tempfile::tempdir().expect("mail dir");
+        let dsn = format!("file://{}", dir.path().display());
+        let app = Self::spawn_with(backend, |s| s.mailer.dsn = dsn).await?;
+        Some((app, dir))
+    }
+
     pub async fn spawn_sibling(&self, tweak: impl FnOnce(&mut Settings)) -> Self {
         let mut settings = (*self.state.settings).clone();
         settings.server.listen = "127.0.0.1:0".parse().expect("addr");
@@ -337,6 +346,19 @@ impl TestApp {
             .trim()
             .parse()
             .expect("id printed")
+    }
+
+    /// One integer read straight from the database (a count, an id), to check what a
+    /// request stored rather than what a page says.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        match &self.state.db {
+            gatehouse::store::Db::Sqlite(p) => {
+                sqlx::query_scalar(sql).fetch_one(p).await.expect(sql)
+            }
+            gatehouse::store::Db::Postgres(p) => {
+                sqlx::query_scalar(sql).fetch_one(p).await.expect(sql)
+            }
+        }
     }
 
     /// Direct SQL for arranging states that no capability can produce yet.

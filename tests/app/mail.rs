@@ -34,13 +34,6 @@ const LINK_PREFIX: &str = "http://127.0.0.1:8080/admin/user/reset/";
 const ANSWER: &str =
     "If the account exists, we have sent an email with a link to reset the password.";
 
-async fn spawn_with_mail_dir(backend: Backend) -> Option<(TestApp, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().expect("mail dir");
-    let dsn = format!("file://{}", dir.path().display());
-    let app = TestApp::spawn_with(backend, |s| s.mailer.dsn = dsn).await?;
-    Some((app, dir))
-}
-
 /// Submits "Forgot your password?" from a fresh browser; returns the flash shown after it.
 async fn forgot(app: &TestApp, login: &str) -> String {
     let (client, _) = app.new_browser();
@@ -116,7 +109,7 @@ async fn outbox_rows(app: &TestApp) -> Vec<OutboxEntry> {
 }
 
 async fn forgot_password_link_sets_a_new_password_once(backend: Backend) {
-    let Some((app, dir)) = spawn_with_mail_dir(backend).await else {
+    let Some((app, dir)) = TestApp::spawn_with_mail_dir(backend).await else {
         return;
     };
     app.create_plain_user("bob", "Bob-pass-123");
@@ -267,7 +260,7 @@ async fn set_password_direct(app: &TestApp, path: &str, pw: &str) -> StatusCode 
 }
 
 async fn reset_links_expire_and_only_the_newest_works(backend: Backend) {
-    let Some((app, dir)) = spawn_with_mail_dir(backend).await else {
+    let Some((app, dir)) = TestApp::spawn_with_mail_dir(backend).await else {
         return;
     };
     app.create_plain_user("bob", "Bob-pass-123");
@@ -312,7 +305,7 @@ async fn reset_links_expire_and_only_the_newest_works(backend: Backend) {
 }
 
 async fn unknown_or_disabled_accounts_get_the_same_answer_and_no_email(backend: Backend) {
-    let Some((app, dir)) = spawn_with_mail_dir(backend).await else {
+    let Some((app, dir)) = TestApp::spawn_with_mail_dir(backend).await else {
         return;
     };
     app.create_plain_user("bob", "Bob-pass-123");
@@ -372,7 +365,7 @@ async fn forgot_password_is_rate_limited(backend: Backend) {
 }
 
 async fn admin_reset_blocks_login_and_ends_sessions(backend: Backend) {
-    let Some((app, dir)) = spawn_with_mail_dir(backend).await else {
+    let Some((app, dir)) = TestApp::spawn_with_mail_dir(backend).await else {
         return;
     };
     let bob = app.create_plain_user("bob", "Bob-pass-123");
@@ -452,7 +445,7 @@ async fn admin_reset_blocks_login_and_ends_sessions(backend: Backend) {
 }
 
 async fn password_changed_email_never_contains_the_password(backend: Backend) {
-    let Some((app, dir)) = spawn_with_mail_dir(backend).await else {
+    let Some((app, dir)) = TestApp::spawn_with_mail_dir(backend).await else {
         return;
     };
     app.create_plain_user("bob", "Bob-pass-123");

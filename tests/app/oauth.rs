@@ -72,9 +72,13 @@ pub async fn spawn_oauth(
             keys.path().join("oauth_public.key"),
         )
     };
+    // Emails go to .eml files beside the keys, for the tests that read them.
+    let mail = keys.path().join("mail");
+    std::fs::create_dir(&mail).expect("mail dir");
     let app = TestApp::spawn_with(backend, |s| {
         s.oauth.private_key = p;
         s.oauth.public_key = q;
+        s.mailer.dsn = format!("file://{}", mail.display());
     })
     .await?;
     Some((app, keys))
@@ -111,18 +115,10 @@ async fn add_app(
     )
 }
 
-async fn scalar(app: &TestApp, sql: &str) -> i64 {
-    match &app.state.db {
-        gatehouse::store::Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
-        gatehouse::store::Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
-    }
-}
-
 async fn app_id(app: &TestApp, client_id: &str) -> i64 {
-    scalar(
-        app,
-        &format!("SELECT id FROM oauth_applications WHERE client_id = '{client_id}'"),
-    )
+    app.scalar(&format!(
+        "SELECT id FROM oauth_applications WHERE client_id = '{client_id}'"
+    ))
     .await
 }
 
@@ -157,6 +153,72 @@ async fn error_of(r: reqwest::Response) -> (StatusCode, Option<String>, String) 
     (status, www, body["error"].as_str().unwrap_or("").to_owned())
 }
 
+/// `GET /api/users` with an access token; the usernames listed.
+async fn api_usernames(app: &TestApp, token: &str) -> Vec<String> {
+    let r = api_users(app, token).await;
+    let status = r.status();
+    let doc: Value = r.json().await.unwrap();
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the API accepts the access token: {doc}"
+    );
+    doc["data"]
+        .as_array()
+        .expect("JSON:API data")
+        .iter()
+        .map(|u| u["attributes"]["username"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn api_users(app: &TestApp, token: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(app.url("/api/users?sort=username"))
+        .header("accept", "application/vnd.api+json")
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A token that was sent but is refused: 401 with RFC 6750's `invalid_token`, at the
+/// JSON:API (which also offers WSSE) and at whoami.
+async fn refused(app: &TestApp, token: &str) {
+    let r = whoami(app, token).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        r.headers()["www-authenticate"],
+        "Bearer realm=\"Gatehouse\", error=\"invalid_token\""
+    );
+    let r = api_users(app, token).await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let challenges = challenges(&r);
+    assert!(
+        challenges
+            .iter()
+            .any(|c| c == "Bearer realm=\"Gatehouse\", error=\"invalid_token\""),
+        "{challenges:?}"
+    );
+    let doc: Value = r.json().await.unwrap();
+    assert_eq!(doc["errors"][0]["source"]["header"], "Authorization");
+    assert!(
+        doc["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("access token"),
+        "{doc}"
+    );
+}
+
+/// Every `WWW-Authenticate` value of a response (RFC 7235 allows several).
+fn challenges(r: &reqwest::Response) -> Vec<String> {
+    r.headers()
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
 async fn whoami(app: &TestApp, token: &str) -> reqwest::Response {
     reqwest::Client::new()
         .get(app.url("/api/oauth/whoami"))
@@ -179,7 +241,7 @@ fn decode_independently(token: &str, client_id: &str) -> Value {
 }
 
 async fn token_flow_with_an_oauth2_client(backend: Backend) {
-    let Some((app, _keys)) = spawn_oauth(backend, true).await else {
+    let Some((app, key_dir)) = spawn_oauth(backend, true).await else {
         return;
     };
     let bob = app.create_plain_user("bob", "Bob-pass-123");
@@ -248,6 +310,8 @@ async fn token_flow_with_an_oauth2_client(backend: Backend) {
             me,
             json!({"user_id": bob, "username": "bob", "organization_id": 1, "client_id": id})
         );
+        // The JSON:API takes the token and acts as bob, who may see only himself.
+        assert_eq!(api_usernames(&app, jwt).await, ["bob"]);
     }
 
     // The raw answer: exactly Oro's fields, not cacheable.
@@ -274,12 +338,38 @@ async fn token_flow_with_an_oauth2_client(backend: Backend) {
     assert!(!row[0].contains("Never"), "{row:?}");
     assert!(row[0].contains("Client Credentials") && row[0].contains("bob"));
     assert_eq!(
-        scalar(
-            &app,
-            "SELECT COUNT(*) FROM audit_log WHERE action = 'oauth_app.created' AND target_type = 'oauth_application'"
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'oauth_app.created' AND target_type = 'oauth_application'"
         )
         .await,
         1
+    );
+
+    // An administrator's application sees what the administrator sees.
+    let (admin_id, admin_secret) = add_app(&app, 1, "Admin sync", &[]).await;
+    let admin_token = access_token(&app, &admin_id, &admin_secret).await;
+    assert_eq!(api_usernames(&app, &admin_token).await, ["admin", "bob"]);
+
+    // The owner is told, by email, of each application added to their account.
+    let mails = crate::mailbox::wait_for_files(&key_dir.path().join("mail"), 2).await;
+    let to_bob: Vec<_> = mails.iter().filter(|m| m.to.contains("bob@")).collect();
+    assert_eq!(to_bob.len(), 1, "{mails:?}");
+    assert_eq!(to_bob[0].subject, "OAuth application added to your account");
+    assert!(
+        to_bob[0].text.contains("\"CRM sync\""),
+        "{}",
+        to_bob[0].text
+    );
+    assert!(
+        to_bob[0]
+            .text
+            .contains("If you did not expect this, please contact an administrator."),
+    );
+    assert!(
+        to_bob[0]
+            .html
+            .as_deref()
+            .unwrap()
+            .contains("<strong>CRM sync</strong>")
     );
 }
 
@@ -472,7 +562,7 @@ async fn bearer_tokens_are_checked(backend: Backend) {
     let (id, secret) = add_app(&app, bob, "CRM sync", &[]).await;
     let app_id = app_id(&app, &id).await;
     let token = access_token(&app, &id, &secret).await;
-    assert_eq!(whoami(&app, &token).await.status(), StatusCode::OK);
+    assert_eq!(api_usernames(&app, &token).await, ["bob"]);
 
     let r = reqwest::get(app.url("/api/oauth/whoami")).await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
@@ -480,14 +570,19 @@ async fn bearer_tokens_are_checked(backend: Backend) {
         r.headers()["www-authenticate"],
         "Bearer realm=\"Gatehouse\""
     );
-    let invalid = |r: reqwest::Response| {
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(
-            r.headers()["www-authenticate"],
-            "Bearer realm=\"Gatehouse\", error=\"invalid_token\""
-        );
-    };
-    invalid(whoami(&app, "not-a-token").await);
+    // No credentials at all: the API offers both schemes.
+    let r = reqwest::get(app.url("/api/users")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let challenges = challenges(&r);
+    assert!(
+        challenges.iter().any(|c| c == "Bearer realm=\"Gatehouse\""),
+        "{challenges:?}"
+    );
+    assert!(
+        challenges.iter().any(|c| c.starts_with("WSSE ")),
+        "{challenges:?}"
+    );
+    refused(&app, "not-a-token").await;
 
     // Tampered: claim to act as the administrator, keeping bob's signature.
     let parts: Vec<&str> = token.split('.').collect();
@@ -495,10 +590,10 @@ async fn bearer_tokens_are_checked(backend: Backend) {
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
     claims["uid"] = json!(1);
     let forged_payload = URL_SAFE_NO_PAD.encode(claims.to_string());
-    invalid(whoami(&app, &format!("{}.{forged_payload}.{}", parts[0], parts[2])).await);
+    refused(&app, &format!("{}.{forged_payload}.{}", parts[0], parts[2])).await;
     // `alg: none` is never accepted.
     let none = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
-    invalid(whoami(&app, &format!("{none}.{}.", parts[1])).await);
+    refused(&app, &format!("{none}.{}.", parts[1])).await;
 
     // A token stops working with its application or its owner.
     app.post(
@@ -506,20 +601,22 @@ async fn bearer_tokens_are_checked(backend: Backend) {
         &[],
     )
     .await;
-    invalid(whoami(&app, &token).await);
+    refused(&app, &token).await;
     app.post(&format!("/admin/oauth-applications/{app_id}/activate"), &[])
         .await;
-    assert_eq!(whoami(&app, &token).await.status(), StatusCode::OK);
+    assert_eq!(api_usernames(&app, &token).await, ["bob"]);
     app.post(&format!("/admin/user/disable/{bob}"), &[]).await;
-    invalid(whoami(&app, &token).await);
+    refused(&app, &token).await;
     app.post(&format!("/admin/user/enable/{bob}"), &[]).await;
-    assert_eq!(whoami(&app, &token).await.status(), StatusCode::OK);
+    assert_eq!(api_usernames(&app, &token).await, ["bob"]);
 
-    // Expired, by the application's clock.
-    app.state.clock.advance(3599);
-    assert_eq!(whoami(&app, &token).await.status(), StatusCode::OK);
-    app.state.clock.advance(1);
-    invalid(whoami(&app, &token).await);
+    // Expired, by the application's clock. The clock runs on while the test does, so move
+    // it relative to the token's own `exp`: 30 s before it is still valid, at it is not.
+    let exp = decode_independently(&token, &id)["exp"].as_i64().unwrap();
+    app.state.clock.advance(exp - 30 - app.state.clock.now());
+    assert_eq!(api_usernames(&app, &token).await, ["bob"]);
+    app.state.clock.advance(exp - app.state.clock.now());
+    refused(&app, &token).await;
 }
 
 async fn missing_keys_then_added_while_running(backend: Backend) {
@@ -556,7 +653,7 @@ async fn missing_keys_then_added_while_running(backend: Backend) {
         .await;
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert_eq!(
-        scalar(&app, "SELECT COUNT(*) FROM oauth_applications").await,
+        app.scalar("SELECT COUNT(*) FROM oauth_applications").await,
         0
     );
 
@@ -646,11 +743,8 @@ async fn secret_is_shown_only_once_and_can_be_regenerated(backend: Backend) {
     access_token(&app, &id, &second).await;
     never_shown(second).await;
     assert_eq!(
-        scalar(
-            &app,
-            "SELECT COUNT(*) FROM audit_log WHERE action = 'oauth_app.secret_regenerated'"
-        )
-        .await,
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'oauth_app.secret_regenerated'")
+            .await,
         1
     );
 }
@@ -856,10 +950,9 @@ async fn manage_applications_from_the_pages(backend: Backend) {
         ("oauth_app.deleted", 1),
     ] {
         assert_eq!(
-            scalar(
-                &app,
-                &format!("SELECT COUNT(*) FROM audit_log WHERE action = '{action}'")
-            )
+            app.scalar(&format!(
+                "SELECT COUNT(*) FROM audit_log WHERE action = '{action}'"
+            ))
             .await,
             n,
             "{action}"
@@ -1063,7 +1156,7 @@ async fn non_admin_manages_only_own_applications(backend: Backend) {
     }
     // Carol's application is untouched: same name, still active, same secret.
     assert_eq!(
-        scalar(&app, "SELECT COUNT(*) FROM oauth_applications").await,
+        app.scalar("SELECT COUNT(*) FROM oauth_applications").await,
         2
     );
     let (_, list) = app.get_html("/admin/oauth-applications?name=carol").await;

@@ -10,7 +10,10 @@ use super::errors::ApiError;
 use super::wsse;
 use crate::accounts::Actor;
 use crate::accounts::api_keys::{ApiIdentity, WsseToken};
+use crate::accounts::oauth_apps::{BearerCaller, verify_bearer};
+use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::oauth_apps::AppId;
 use crate::store::organizations::OrganizationRow;
 use crate::store::users::UserRow;
 use crate::web::session::actor_for_user as actor_for;
@@ -20,15 +23,16 @@ use crate::web::session::actor_for_user as actor_for;
 pub enum Scheme {
     /// `X-WSSE` UsernameToken with the user's API key.
     Wsse,
-    // Issue 9 adds `Bearer { application_id }`: an OAuth access token acting as the
-    // application's owner in the application's organization.
+    /// `Authorization: Bearer` with an OAuth access token: the application's owner, in the
+    /// application's organization.
+    Bearer { application_id: AppId },
 }
 
 /// Credentials as found on the request, before they are verified.
 enum Presented {
     Wsse(WsseToken),
-    /// `Authorization: Bearer <token>`; verified once the token endpoint exists.
-    Bearer,
+    /// `Authorization: Bearer <token>` (RFC 6750 section 2.1).
+    Bearer(String),
 }
 
 fn presented(parts: &Parts) -> Result<Option<Presented>, ApiError> {
@@ -42,9 +46,15 @@ fn presented(parts: &Parts) -> Result<Option<Presented>, ApiError> {
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let scheme = authorization.split_whitespace().next().unwrap_or("");
+    let mut words = authorization.split_whitespace();
+    let scheme = words.next().unwrap_or("");
     if scheme.eq_ignore_ascii_case("bearer") {
-        return Ok(Some(Presented::Bearer));
+        return match (words.next(), words.next()) {
+            (Some(token), None) => Ok(Some(Presented::Bearer(token.to_owned()))),
+            _ => Err(ApiError::invalid_bearer(
+                "The Authorization header must be \"Bearer\" followed by one access token.",
+            )),
+        };
     }
     if scheme.eq_ignore_ascii_case("wsse") {
         return Err(ApiError::unauthorized(format!(
@@ -85,16 +95,10 @@ where
             Some(Presented::Wsse(token)) => {
                 (wsse::authenticate(&state, &token).await?, Scheme::Wsse)
             }
-            Some(Presented::Bearer) => {
-                return Err(ApiError::unauthorized(format!(
-                    "Bearer access tokens are not accepted yet; authenticate with the {} header (WSSE and your API key).",
-                    wsse::HEADER
-                ))
-                .header("Authorization"));
-            }
+            Some(Presented::Bearer(token)) => bearer(&state, &token).await?,
             None => {
                 return Err(ApiError::unauthorized(format!(
-                    "Authentication required: send an {} header (WSSE UsernameToken made with your API key; see /api/doc).",
+                    "Authentication required: send an {} header (WSSE UsernameToken made with your API key) or an OAuth access token as Authorization: Bearer (see /api/doc).",
                     wsse::HEADER
                 )));
             }
@@ -109,5 +113,27 @@ where
         };
         parts.extensions.insert(caller.clone());
         Ok(caller)
+    }
+}
+
+/// Verifies an access token; every refusal reads the same to the caller (the reason is in
+/// the debug log), as RFC 6750 asks.
+async fn bearer(state: &AppState, token: &str) -> Result<(ApiIdentity, Scheme), ApiError> {
+    match verify_bearer(state, token).await {
+        Ok(BearerCaller {
+            user,
+            organization,
+            app_id,
+            ..
+        }) => Ok((
+            ApiIdentity { user, organization },
+            Scheme::Bearer {
+                application_id: app_id,
+            },
+        )),
+        Err(AppError::Unauthorized) => Err(ApiError::invalid_bearer(
+            "The access token is invalid or expired, or its application may no longer be used: request a new one from /oauth2-token.",
+        )),
+        Err(e) => Err(e.into()),
     }
 }

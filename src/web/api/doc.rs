@@ -58,10 +58,11 @@ pub fn description(base_url: &str) -> Value {
             "title": "Gatehouse API",
             "version": env!("CARGO_PKG_VERSION"),
             "description": "The users of this Gatehouse as a JSON:API resource. Authenticate every request \
-                with a WSSE UsernameToken made from your API key (see /api/doc)."
+                with a WSSE UsernameToken made from your API key, or with an OAuth 2.0 access token from \
+                /oauth2-token (client credentials) as a Bearer token (see /api/doc)."
         },
         "servers": [{ "url": base_url }],
-        "security": [{ "wsse": [] }],
+        "security": [{ "wsse": [] }, { "oauth2": [] }],
         "paths": {
             "/api/users": {
                 "get": {
@@ -141,6 +142,18 @@ pub fn description(base_url: &str) -> Value {
                     "description": "UsernameToken Username=\"...\", PasswordDigest=\"...\", Nonce=\"...\", Created=\"...\" \
                         where PasswordDigest = base64(sha1(base64_decode(Nonce) + Created + apiKey)). Created is an \
                         RFC 3339 time within the server's lifetime; a nonce is accepted once."
+                },
+                "oauth2": {
+                    "type": "oauth2",
+                    "description": "Client credentials of an OAuth application: the access token (an RS256 JWT) \
+                        acts as the application's owner within the application's organization. Send it as \
+                        Authorization: Bearer <token>.",
+                    "flows": {
+                        "clientCredentials": {
+                            "tokenUrl": format!("{base_url}/oauth2-token"),
+                            "scopes": {}
+                        }
+                    }
                 }
             },
             "schemas": {
@@ -235,6 +248,7 @@ pub struct DocPage {
     pub ctx: PageCtx,
     pub endpoints: Vec<Endpoint>,
     pub example: String,
+    pub bearer_example: String,
     pub lifetime: u64,
 }
 
@@ -275,6 +289,18 @@ curl -sS -g -H 'Accept: application/vnd.api+json' \
     )
 }
 
+/// The same call with an OAuth application's client credentials.
+fn bearer_example(base: &str) -> String {
+    format!(
+        r#"CLIENT_ID='the client ID of your OAuth application'
+CLIENT_SECRET='the secret shown once when the application was added'
+TOKEN=$(curl -sS -u "$CLIENT_ID:$CLIENT_SECRET" -d grant_type=client_credentials \
+  '{base}/oauth2-token' | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+curl -sS -g -H 'Accept: application/vnd.api+json' -H "Authorization: Bearer $TOKEN" \
+  '{base}/api/users?page[size]=10&sort=-createdAt'"#
+    )
+}
+
 /// `GET /api/doc`
 pub async fn page(ctx: PageCtx, State(state): State<AppState>) -> DocPage {
     let username = ctx
@@ -284,6 +310,7 @@ pub async fn page(ctx: PageCtx, State(state): State<AppState>) -> DocPage {
     DocPage {
         endpoints: endpoints(&description(&state.settings.public_link(""))),
         example: curl_example(&state.settings.public_link(""), &username),
+        bearer_example: bearer_example(&state.settings.public_link("")),
         lifetime: state.settings.security.wsse_lifetime,
         ctx,
     }

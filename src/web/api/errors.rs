@@ -11,8 +11,11 @@ use crate::error::AppError;
 
 pub const JSON_API: &str = "application/vnd.api+json";
 
-/// What a 401 asks for (RFC 7235); the Bearer scheme adds its own challenge here.
+/// What a 401 asks for (RFC 7235): either scheme is accepted, so both are offered.
 pub const WSSE_CHALLENGE: &str = r#"WSSE realm="Secured API", profile="UsernameToken""#;
+/// RFC 6750 section 3: the Bearer challenge, and the one that says the token sent was bad.
+pub const BEARER_CHALLENGE: &str = r#"Bearer realm="Gatehouse""#;
+pub const BEARER_INVALID_CHALLENGE: &str = r#"Bearer realm="Gatehouse", error="invalid_token""#;
 
 /// Where in the request the problem is.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -39,6 +42,8 @@ pub struct ErrorObject {
 pub struct ApiError {
     status: StatusCode,
     errors: Vec<ErrorObject>,
+    /// A Bearer token was sent and refused: the challenge says so (RFC 6750).
+    invalid_bearer: bool,
 }
 
 fn object(status: StatusCode, detail: impl Into<String>, source: Option<Source>) -> ErrorObject {
@@ -55,6 +60,7 @@ impl ApiError {
         Self {
             status,
             errors: vec![object(status, detail, None)],
+            invalid_bearer: false,
         }
     }
 
@@ -85,6 +91,14 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, detail)
     }
 
+    /// 401 for an access token that was sent but is not (or no longer) good.
+    pub fn invalid_bearer(detail: impl Into<String>) -> Self {
+        Self {
+            invalid_bearer: true,
+            ..Self::unauthorized(detail).header("Authorization")
+        }
+    }
+
     /// Field errors from the rules, each pointing at the attribute it is about.
     pub fn validation(errors: &[FieldError], pointer_for: impl Fn(&str) -> String) -> Self {
         let status = StatusCode::UNPROCESSABLE_ENTITY;
@@ -100,6 +114,7 @@ impl ApiError {
                     )
                 })
                 .collect(),
+            invalid_bearer: false,
         }
     }
 
@@ -148,10 +163,17 @@ impl IntoResponse for ApiError {
         )
             .into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
+            let bearer = if self.invalid_bearer {
+                BEARER_INVALID_CHALLENGE
+            } else {
+                BEARER_CHALLENGE
+            };
+            let headers = response.headers_mut();
+            headers.append(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(WSSE_CHALLENGE),
             );
+            headers.append(header::WWW_AUTHENTICATE, HeaderValue::from_static(bearer));
         }
         response
     }
