@@ -12,7 +12,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::both_backends;
-use crate::common::{Backend, TestApp, csrf_from, location, login_with, new_client, texts};
+use crate::common::{
+    Backend, TestApp, csrf_from, location, login_with, new_client, text_of, texts,
+};
 
 both_backends!(
     wsse_with_a_key_from_the_user_page_is_accepted,
@@ -199,7 +201,7 @@ async fn generate_key(app: &TestApp, user: i64) -> String {
 
 /// The HTML of a page, as the browser signed in on `client` sees it.
 async fn html_of(client: &reqwest::Client, url: &str) -> String {
-    client.get(url).send().await.unwrap().text().await.unwrap()
+    text_of(client, url).await
 }
 
 /// A user signed in on `client` generates their own key on "My User".

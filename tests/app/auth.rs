@@ -3,7 +3,9 @@
 use reqwest::StatusCode;
 
 use crate::both_backends;
-use crate::common::{ADMIN_PASSWORD, Backend, TestApp, csrf_from, location, login_with, texts};
+use crate::common::{
+    ADMIN_PASSWORD, Backend, TestApp, csrf_from, location, login_with, text_of, texts,
+};
 
 both_backends!(
     login_success_lands_on_grid,
@@ -145,14 +147,7 @@ async fn csrf_is_required_on_every_form(backend: Backend) {
     assert_eq!(app.get("/admin/user").await.status(), StatusCode::OK);
     // A token from another session is worthless here.
     let (other, _) = app.new_browser();
-    let other_page = other
-        .get(app.url("/admin/user/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let other_page = text_of(&other, app.url("/admin/user/login")).await;
     let foreign = csrf_from(&other_page).unwrap();
     let r = app
         .client
@@ -319,14 +314,7 @@ async fn login_by_email_and_next_stays_on_site(backend: Backend) {
     assert_eq!(location(&r), "/admin/user/view/1");
 
     let (other, _) = app.new_browser();
-    let page = other
-        .get(app.url("/admin/user/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&other, app.url("/admin/user/login")).await;
     let token = csrf_from(&page).unwrap();
     let r = other
         .post(app.url("/admin/user/login"))

@@ -94,6 +94,12 @@ impl Browser {
             .expect("click Log in");
     }
 
+    /// Signs in as the bootstrap administrator and waits for the users grid it lands on.
+    pub async fn login_as_admin(&self, app: &TestApp) {
+        self.login(app, "admin", ADMIN_PASSWORD).await;
+        wait_for_path(self, "/admin/user").await;
+    }
+
     /// The input a visible `<label>` names, as a person finds it.
     pub async fn fill_by_label(&self, label: &str, value: &str) {
         let xpath = format!("//label[normalize-space()='{label}']");
@@ -154,8 +160,7 @@ async fn log_in_and_see_the_users_grid() {
     let Some(b) = Browser::start().await else {
         return;
     };
-    b.login(&app, "admin", ADMIN_PASSWORD).await;
-    wait_for_path(&b, "/admin/user").await;
+    b.login_as_admin(&app).await;
     let heading = b
         .client
         .find(Locator::Css("h1"))
@@ -262,8 +267,7 @@ async fn grid_filters_sorts_views_and_mass_actions() {
     let Some(b) = Browser::start().await else {
         return;
     };
-    b.login(&app, "admin", ADMIN_PASSWORD).await;
-    wait_for_path(&b, "/admin/user").await;
+    b.login_as_admin(&app).await;
 
     // Filter by username.
     b.click_xpath("//details[contains(@class,'filters')]/summary")
@@ -339,8 +343,7 @@ async fn create_user_with_a_field_error_then_fix_it() {
     let Some(b) = Browser::start().await else {
         return;
     };
-    b.login(&app, "admin", ADMIN_PASSWORD).await;
-    wait_for_path(&b, "/admin/user").await;
+    b.login_as_admin(&app).await;
     b.click_xpath("//a[normalize-space()='Create User']").await;
     wait_for_path(&b, "/admin/user/create").await;
     b.fill_by_label("Username *", "newbie").await;
@@ -380,8 +383,7 @@ async fn page_buttons_row_menu_and_deletion_confirmation() {
     let Some(b) = Browser::start().await else {
         return;
     };
-    b.login(&app, "admin", ADMIN_PASSWORD).await;
-    wait_for_path(&b, "/admin/user").await;
+    b.login_as_admin(&app).await;
 
     // Page buttons: Disable User, then Enable User.
     b.client
@@ -529,8 +531,7 @@ async fn change_password_dialog_and_mass_reset_dialog() {
     let Some(b) = Browser::start().await else {
         return;
     };
-    b.login(&app, "admin", ADMIN_PASSWORD).await;
-    wait_for_path(&b, "/admin/user").await;
+    b.login_as_admin(&app).await;
     b.client
         .goto(&app.url(&format!("/admin/user/view/{bob}")))
         .await
@@ -631,8 +632,7 @@ async fn export_then_follow_the_emailed_link() {
     let Some(b) = Browser::start().await else {
         return;
     };
-    b.login(&app, "admin", ADMIN_PASSWORD).await;
-    wait_for_path(&b, "/admin/user").await;
+    b.login_as_admin(&app).await;
     b.button("Export").await.click().await.unwrap();
     b.wait_texts(".flash-success", |t| {
         t == ["Export started successfully. You will receive email notification upon completion."]
@@ -700,8 +700,7 @@ async fn oauth_add_application_dialog_credentials_and_row_menu() {
     let Some(b) = Browser::start().await else {
         return;
     };
-    b.login(&app, "admin", ADMIN_PASSWORD).await;
-    wait_for_path(&b, "/admin/user").await;
+    b.login_as_admin(&app).await;
     let page = format!("/admin/user/view/{bob}");
     b.client.goto(&app.url(&page)).await.unwrap();
 
@@ -804,8 +803,7 @@ async fn oauth_missing_keys_warning() {
     let Some(b) = Browser::start().await else {
         return;
     };
-    b.login(&app, "admin", ADMIN_PASSWORD).await;
-    wait_for_path(&b, "/admin/user").await;
+    b.login_as_admin(&app).await;
     b.client
         .goto(&app.url("/admin/user/profile/view"))
         .await

@@ -419,6 +419,18 @@ pub async fn login_with(
         .expect("POST login")
 }
 
+/// GET `url` with `client` (its cookies) and the body as text.
+pub async fn text_of(client: &reqwest::Client, url: impl reqwest::IntoUrl) -> String {
+    client
+        .get(url)
+        .send()
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("body")
+}
+
 pub fn location(r: &Response) -> String {
     r.headers()
         .get("location")

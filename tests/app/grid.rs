@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 
 use crate::both_backends;
-use crate::common::{Backend, TestApp, location, texts};
+use crate::common::{Backend, TestApp, location, text_of, texts};
 
 both_backends!(
     grid_sorts_pages_and_escapes,
@@ -344,14 +344,7 @@ async fn saved_views_round_trip(backend: Backend) {
     assert!(out.status.success());
     let (other, _) = crate::common::new_client();
     crate::common::login_with(&other, &app.base, "root", "Root-pass-1").await;
-    let html = other
-        .get(app.url("/admin/user"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text_of(&other, app.url("/admin/user")).await;
     assert!(!html.contains("Zed people"));
     let token = crate::common::csrf_from(&html).unwrap();
     let r = other

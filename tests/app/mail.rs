@@ -15,7 +15,7 @@ use gatehouse::store::outbox::{self, OutboxEntry};
 use reqwest::StatusCode;
 
 use crate::both_backends;
-use crate::common::{Backend, ScratchDb, TestApp, csrf_from, location, login_with, texts};
+use crate::common::{Backend, ScratchDb, TestApp, csrf_from, location, login_with, text_of, texts};
 use crate::mailbox::{Mail, SmtpServer, eventually, wait_for_files};
 
 both_backends!(
@@ -37,14 +37,7 @@ const ANSWER: &str =
 /// Submits "Forgot your password?" from a fresh browser; returns the flash shown after it.
 async fn forgot(app: &TestApp, login: &str) -> String {
     let (client, _) = app.new_browser();
-    let page = client
-        .get(app.url("/admin/user/reset-request"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&client, app.url("/admin/user/reset-request")).await;
     let token = csrf_from(&page).unwrap();
     let r = client
         .post(app.url("/admin/user/reset-request"))
@@ -54,14 +47,7 @@ async fn forgot(app: &TestApp, login: &str) -> String {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{login}");
     assert_eq!(location(&r), "/admin/user/login");
-    let html = client
-        .get(app.url("/admin/user/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text_of(&client, app.url("/admin/user/login")).await;
     texts(&html, ".flash").join(" | ")
 }
 
@@ -165,14 +151,7 @@ async fn forgot_password_link_sets_a_new_password_once(backend: Backend) {
 
     // The real thing.
     let (client, _) = app.new_browser();
-    let page = client
-        .get(app.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&client, app.url(&path)).await;
     let token = csrf_from(&page).unwrap();
     let r = client
         .post(app.url(&path))
@@ -186,14 +165,7 @@ async fn forgot_password_link_sets_a_new_password_once(backend: Backend) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&r), "/admin/user/login");
-    let html = client
-        .get(app.url("/admin/user/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text_of(&client, app.url("/admin/user/login")).await;
     assert_eq!(
         texts(&html, ".flash-success"),
         vec!["Your password was changed. You can log in now."]
@@ -237,14 +209,7 @@ async fn forgot_password_link_sets_a_new_password_once(backend: Backend) {
 /// Posts to a reset link with a CSRF token from another page (the link's own page is gone).
 async fn set_password_direct(app: &TestApp, path: &str, pw: &str) -> StatusCode {
     let (client, _) = app.new_browser();
-    let page = client
-        .get(app.url("/admin/user/reset-request"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&client, app.url("/admin/user/reset-request")).await;
     let token = csrf_from(&page).unwrap();
     client
         .post(app.url(path))

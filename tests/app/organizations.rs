@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 
 use crate::both_backends;
-use crate::common::{Backend, TestApp, location, login_with, new_client, texts};
+use crate::common::{Backend, TestApp, location, login_with, new_client, text_of, texts};
 
 both_backends!(
     manage_organizations,
@@ -122,14 +122,7 @@ async fn switching_organizations(backend: Backend) {
 
     let (c, _) = new_client();
     login_with(&c, &app.base, "bob", "Bob-pass-123").await;
-    let page = c
-        .get(app.url("/admin/user/profile/view"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&c, app.url("/admin/user/profile/view")).await;
     assert_eq!(texts(&page, "#org-switch option"), vec!["Acme", "Default"]);
     assert_eq!(
         texts(&page, "#org-switch option[selected]"),
@@ -148,14 +141,7 @@ async fn switching_organizations(backend: Backend) {
     };
     let r = switch("1").await.unwrap();
     assert_eq!(location(&r), "/admin/user/profile/view");
-    let page = c
-        .get(app.url("/admin/user/profile/view"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&c, app.url("/admin/user/profile/view")).await;
     assert_eq!(
         texts(&page, ".flash-success"),
         vec!["You are now working in Default."]
@@ -174,14 +160,7 @@ async fn switching_organizations(backend: Backend) {
             r.status()
         );
     }
-    let page = c
-        .get(app.url("/admin/user/profile/view"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&c, app.url("/admin/user/profile/view")).await;
     assert_eq!(
         texts(&page, "#org-switch option[selected]"),
         vec!["Default"],
@@ -191,14 +170,7 @@ async fn switching_organizations(backend: Backend) {
     // The last used organization comes back at the next sign-in.
     let (c2, _) = new_client();
     login_with(&c2, &app.base, "bob", "Bob-pass-123").await;
-    let page = c2
-        .get(app.url("/admin/user/profile/view"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&c2, app.url("/admin/user/profile/view")).await;
     assert_eq!(
         texts(&page, "#org-switch option[selected]"),
         vec!["Default"]
@@ -227,14 +199,7 @@ async fn switching_organizations(backend: Backend) {
     assert!(out.status.success());
     let (root, _) = new_client();
     login_with(&root, &app.base, "root", "Root-pass-1").await;
-    let rp = root
-        .get(app.url("/admin/organization"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let rp = text_of(&root, app.url("/admin/organization")).await;
     let rt = crate::common::csrf_from(&rp).unwrap();
     let r = root
         .post(app.url("/admin/organization/1/disable"))
@@ -243,14 +208,7 @@ async fn switching_organizations(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let page = c2
-        .get(app.url("/admin/user/profile/view"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&c2, app.url("/admin/user/profile/view")).await;
     assert_eq!(
         texts(&page, ".org-name"),
         vec!["Acme"],

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 
 use crate::both_backends;
-use crate::common::{Backend, TestApp, location, login_with, new_client, texts};
+use crate::common::{Backend, TestApp, location, login_with, new_client, text_of, texts};
 use crate::mailbox::wait_for_files;
 
 both_backends!(
@@ -237,14 +237,7 @@ async fn reset_one_from_page_and_row(backend: Backend) {
         .expect("reset link");
     let path = link.strip_prefix(&public).unwrap().to_owned();
     let (c, _) = new_client();
-    let form = c
-        .get(app.url(&path))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let form = text_of(&c, app.url(&path)).await;
     let token = crate::common::csrf_from(&form).unwrap();
     let r = c
         .post(app.url(&path))
