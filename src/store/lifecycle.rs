@@ -108,9 +108,11 @@ pub async fn set_enabled(
     } else {
         ", session_epoch = session_epoch + 1"
     };
+    // The condition applies to the updated table itself (aliased `u`, as the filter
+    // expects), not through `id IN (SELECT ...)`, which PostgreSQL ran as a hash join
+    // over a second scan of the whole table.
     let sql = format!(
-        "UPDATE users SET enabled = {}, updated_at = ${n}{epoch} \
-         WHERE id IN (SELECT u.id FROM users u WHERE {cond})",
+        "UPDATE users AS u SET enabled = {}, updated_at = ${n}{epoch} WHERE {cond}",
         if enabled { "TRUE" } else { "FALSE" }
     );
     on_tx!(tx, c => bind_all!(sqlx::query(&sql), &w.binds)
