@@ -19,9 +19,10 @@ pub async fn grid_page(db: &Db, path: &str) -> anyhow::Result<()> {
     let offset = i64::from(q.page - 1) * limit;
     // The app's own SQL text: the probe for a small matching set, then (for a large one)
     // the capped count and the page query (a deferred join).
-    let (probe, binds) = users::ids_upto_sql(&q.filter, FEW_MATCHES + 1);
-    let (count, _) = users::count_upto_sql(&q.filter, COUNT_CAP + 1);
-    let (page, _) = users::page_sql(&q.filter, &[(q.sort, q.desc)], limit, offset);
+    let b = db.backend();
+    let (probe, binds) = users::ids_upto_sql(b, &q.filter, FEW_MATCHES + 1);
+    let (count, _) = users::count_upto_sql(b, &q.filter, COUNT_CAP + 1);
+    let (page, _) = users::page_sql(b, &q.filter, &[(q.sort, q.desc)], limit, offset);
     eprintln!("  {path}");
     for sql in [probe, count, page] {
         let plan = explain(db, &sql, &binds).await?;

@@ -87,7 +87,7 @@ pub async fn set_enabled(
     skip: Option<UserId>,
     meta: &AuditMeta<'_>,
 ) -> StoreResult<u64> {
-    let w = user_filter::build(f, 1);
+    let w = user_filter::build_for(f, 1, tx.backend());
     let from = if enabled { "FALSE" } else { "TRUE" };
     let skip_sql = skip
         .map(|id| format!(" AND u.id <> {id}"))
@@ -124,7 +124,7 @@ pub async fn set_enabled(
 
 /// How many of the users matching `f` have this id (0 or 1): "is it in the selection".
 pub async fn selection_contains(tx: &mut Tx, f: &UserFilter, id: UserId) -> StoreResult<bool> {
-    let w = user_filter::build(f, 1);
+    let w = user_filter::build_for(f, 1, tx.backend());
     let sql = format!(
         "SELECT COUNT(*) FROM users u WHERE ({}) AND u.id = {id}",
         w.sql
