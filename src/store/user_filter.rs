@@ -172,8 +172,7 @@ pub fn order_by(sort: SortColumn, desc: bool) -> String {
 ///
 /// A unique key (username, email) orders the rows fully, so nothing follows it: the
 /// unique index alone then serves the ORDER BY (an extra `id` would need an index on
-/// both). NOT NULL columns get no NULLS clause, which SQLite would otherwise satisfy
-/// with a sort instead of the index.
+/// both). NOT NULL columns need no NULLS clause.
 pub fn order_by_all(keys: &[(SortColumn, bool)]) -> String {
     let mut parts: Vec<String> = Vec::new();
     for &(sort, desc) in keys {
