@@ -4,9 +4,10 @@
 
 use std::time::Instant;
 
-use gatehouse::grid::parse_query_string;
+use gatehouse::grid::{COUNT_CAP, FEW_MATCHES, parse_query_string};
 use gatehouse::store::Db;
-use gatehouse::store::user_filter::{self, Bind};
+use gatehouse::store::user_filter::Bind;
+use gatehouse::store::users;
 
 use crate::load;
 
@@ -14,22 +15,19 @@ use crate::load;
 pub async fn grid_page(db: &Db, path: &str) -> anyhow::Result<()> {
     let qs = path.split_once('?').map_or("", |(_, q)| q);
     let q = parse_query_string(qs).map_err(|e| anyhow::anyhow!(e.public_message()))?;
-    let w = user_filter::build(&q.filter, 1);
-    let offset = u64::from(q.page - 1) * u64::from(q.size);
-    // The count is the app's exact text; the page selects `u.*` where the app lists its
-    // columns (and an EXISTS for the admin flag).
-    let count = format!("SELECT COUNT(*) FROM users u WHERE {}", w.sql);
-    let page = format!(
-        "SELECT u.* FROM users u WHERE {} ORDER BY {} LIMIT {} OFFSET {offset}",
-        w.sql,
-        user_filter::order_by(q.sort, q.desc),
-        q.size
-    );
+    let limit = i64::from(q.size);
+    let offset = i64::from(q.page - 1) * limit;
+    // The app's own SQL text: the probe for a small matching set, then (for a large one)
+    // the capped count and the page query (a deferred join).
+    let b = db.backend();
+    let (probe, binds) = users::ids_upto_sql(b, &q.filter, FEW_MATCHES + 1);
+    let (count, _) = users::count_upto_sql(b, &q.filter, COUNT_CAP + 1);
+    let (page, _) = users::page_sql(b, &q.filter, &[(q.sort, q.desc)], limit, offset);
     eprintln!("  {path}");
-    for sql in [count, page] {
-        let plan = explain(db, &sql, &w.binds).await?;
+    for sql in [probe, count, page] {
+        let plan = explain(db, &sql, &binds).await?;
         let started = Instant::now();
-        run(db, &sql, &w.binds).await?;
+        run(db, &sql, &binds).await?;
         eprintln!("    {} ms: {sql}", load::ms(started.elapsed()));
         for line in plan {
             eprintln!("      {line}");
@@ -47,7 +45,7 @@ async fn explain(db: &Db, sql: &str, binds: &[Bind]) -> anyhow::Result<Vec<Strin
             rows.into_iter().map(|r| r.3).collect()
         }
         Db::Postgres(p) => {
-            let e = format!("EXPLAIN (ANALYZE, COSTS OFF) {sql}");
+            let e = format!("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {sql}");
             bind_pg(sqlx::query_scalar(&e), binds).fetch_all(p).await?
         }
     })

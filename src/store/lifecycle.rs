@@ -87,7 +87,7 @@ pub async fn set_enabled(
     skip: Option<UserId>,
     meta: &AuditMeta<'_>,
 ) -> StoreResult<u64> {
-    let w = user_filter::build(f, 1);
+    let w = user_filter::build_for(f, 1, tx.backend());
     let from = if enabled { "FALSE" } else { "TRUE" };
     let skip_sql = skip
         .map(|id| format!(" AND u.id <> {id}"))
@@ -108,9 +108,11 @@ pub async fn set_enabled(
     } else {
         ", session_epoch = session_epoch + 1"
     };
+    // The condition applies to the updated table itself (aliased `u`, as the filter
+    // expects), not through `id IN (SELECT ...)`, which PostgreSQL ran as a hash join
+    // over a second scan of the whole table.
     let sql = format!(
-        "UPDATE users SET enabled = {}, updated_at = ${n}{epoch} \
-         WHERE id IN (SELECT u.id FROM users u WHERE {cond})",
+        "UPDATE users AS u SET enabled = {}, updated_at = ${n}{epoch} WHERE {cond}",
         if enabled { "TRUE" } else { "FALSE" }
     );
     on_tx!(tx, c => bind_all!(sqlx::query(&sql), &w.binds)
@@ -122,7 +124,7 @@ pub async fn set_enabled(
 
 /// How many of the users matching `f` have this id (0 or 1): "is it in the selection".
 pub async fn selection_contains(tx: &mut Tx, f: &UserFilter, id: UserId) -> StoreResult<bool> {
-    let w = user_filter::build(f, 1);
+    let w = user_filter::build_for(f, 1, tx.backend());
     let sql = format!(
         "SELECT COUNT(*) FROM users u WHERE ({}) AND u.id = {id}",
         w.sql

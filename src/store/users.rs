@@ -1,7 +1,7 @@
 //! The `users` table and its memberships.
 
-use super::user_filter::{self, bind_all};
-use super::{Db, StoreResult, Tx, on_db, on_tx};
+use super::user_filter::{self, Bind, bind_all};
+use super::{Backend, Db, StoreResult, Tx, on_db, on_tx};
 use crate::domain::{OrganizationId, UserId};
 use crate::grid::{SortColumn, UserFilter};
 
@@ -246,20 +246,40 @@ pub async fn role_labels(db: &Db, id: UserId) -> StoreResult<Vec<String>> {
     on_db!(db, p => sqlx::query_scalar(SQL).bind(id).fetch_all(p).await)
 }
 
+/// The SQL of `ids_matching_upto`.
+pub fn ids_upto_sql(backend: Backend, f: &UserFilter, limit: i64) -> (String, Vec<Bind>) {
+    let w = user_filter::build_for(f, 1, backend);
+    let sql = format!("SELECT u.id FROM users u WHERE {} LIMIT {limit}", w.sql);
+    (sql, w.binds)
+}
+
+/// At most `limit` ids of users matching `f`, in no particular order.
+pub async fn ids_matching_upto(db: &Db, f: &UserFilter, limit: i64) -> StoreResult<Vec<UserId>> {
+    let (sql, binds) = ids_upto_sql(db.backend(), f, limit);
+    on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &binds).fetch_all(p).await)
+}
+
+/// The SQL of `count_matching_upto`, for the benchmark's query plans too.
+pub fn count_upto_sql(backend: Backend, f: &UserFilter, cap: i64) -> (String, Vec<Bind>) {
+    let w = user_filter::build_for(f, 1, backend);
+    // The cap is our constant, written into the text: PostgreSQL then plans for a LIMIT
+    // it knows instead of guessing one for a parameter in a cached generic plan.
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM users u WHERE {} LIMIT {cap}) t",
+        w.sql
+    );
+    (sql, w.binds)
+}
+
 /// Counts the users matching `f`, stopping at `cap`: an exact count of a million rows
 /// costs hundreds of milliseconds per page view, a capped one a few.
 pub async fn count_matching_upto(db: &Db, f: &UserFilter, cap: i64) -> StoreResult<i64> {
-    let w = user_filter::build(f, 1);
-    let n = w.next_placeholder(1);
-    let sql = format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM users u WHERE {} LIMIT ${n}) t",
-        w.sql
-    );
-    on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &w.binds).bind(cap).fetch_one(p).await)
+    let (sql, binds) = count_upto_sql(db.backend(), f, cap);
+    on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &binds).fetch_one(p).await)
 }
 
 pub async fn count_matching(db: &Db, f: &UserFilter) -> StoreResult<i64> {
-    let w = user_filter::build(f, 1);
+    let w = user_filter::build_for(f, 1, db.backend());
     let sql = format!("SELECT COUNT(*) FROM users u WHERE {}", w.sql);
     on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &w.binds).fetch_one(p).await)
 }
@@ -276,6 +296,31 @@ pub async fn page(
     page_sorted(db, f, &[(sort, desc)], limit, offset).await
 }
 
+/// The SQL of `page_sorted`, for the benchmark's query plans too.
+///
+/// A deferred join: the inner query finds the page's rows selecting only their key, so a
+/// deep page (OFFSET 49,975) walks one index without touching the table; only the rows
+/// shown are then read in full. Limit and offset are integers written into the text, so
+/// the planner knows them (as for the count).
+pub fn page_sql(
+    backend: Backend,
+    f: &UserFilter,
+    sort: &[(SortColumn, bool)],
+    limit: i64,
+    offset: i64,
+) -> (String, Vec<Bind>) {
+    let w = user_filter::build_for(f, 1, backend);
+    let order = user_filter::order_by_all(sort);
+    let key = user_filter::page_key(sort);
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE {key} IN \
+         (SELECT {key} FROM users u WHERE {} ORDER BY {order} LIMIT {limit} OFFSET {offset}) \
+         ORDER BY {order}",
+        w.sql
+    );
+    (sql, w.binds)
+}
+
 /// One page of the users matching `f`, ordered by each allow-listed column in turn.
 pub async fn page_sorted(
     db: &Db,
@@ -284,18 +329,8 @@ pub async fn page_sorted(
     limit: i64,
     offset: i64,
 ) -> StoreResult<Vec<UserRow>> {
-    let w = user_filter::build(f, 1);
-    let n = w.next_placeholder(1);
-    let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users u WHERE {} ORDER BY {} LIMIT ${} OFFSET ${}",
-        w.sql,
-        user_filter::order_by_all(sort),
-        n,
-        n + 1
-    );
-    on_db!(db, p => bind_all!(sqlx::query_as::<_, UserRow>(&sql), &w.binds)
-        .bind(limit)
-        .bind(offset)
+    let (sql, binds) = page_sql(db.backend(), f, sort, limit, offset);
+    on_db!(db, p => bind_all!(sqlx::query_as::<_, UserRow>(&sql), &binds)
         .fetch_all(p)
         .await)
 }
@@ -307,7 +342,7 @@ pub async fn role_ids_tx(tx: &mut Tx, id: UserId) -> StoreResult<Vec<i64>> {
 
 /// The ids of the users matching `f` (a mass action's "all matching" selection).
 pub async fn ids_matching(db: &Db, f: &UserFilter) -> StoreResult<Vec<UserId>> {
-    let w = user_filter::build(f, 1);
+    let w = user_filter::build_for(f, 1, db.backend());
     let sql = format!("SELECT u.id FROM users u WHERE {} ORDER BY u.id", w.sql);
     on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &w.binds).fetch_all(p).await)
 }

@@ -25,6 +25,13 @@ const EPOCH: &str = "epoch";
 const CSRF: &str = "_csrf";
 const FLASH: &str = "_flash";
 const ORG: &str = "org";
+/// When this session last had its expiry pushed forward (Unix seconds).
+const SEEN: &str = "seen";
+/// How stale `SEEN` may get before a request writes the session again. tower-sessions
+/// stores a session (and renews its inactivity expiry) only when it was modified; writing it
+/// on every page view would cost one UPDATE per GET, so reads renew it at most this often
+/// and an idle timeout is off by at most this much.
+const TOUCH_EVERY: i64 = 60;
 
 pub const LOGIN_PATH: &str = "/admin/user/login";
 
@@ -116,12 +123,31 @@ pub async fn flash(
 }
 
 async fn take_flashes(session: &Session) -> Result<Vec<Flash>, AppError> {
-    Ok(session
-        .remove::<Vec<Flash>>(FLASH)
-        .await
-        .map_err(internal)?
-        .unwrap_or_default())
+    // `remove` marks the session modified even when the key is absent, which would make
+    // every page view write the session back to the database.
+    let Some(list) = session.get::<Vec<Flash>>(FLASH).await.map_err(internal)? else {
+        return Ok(Vec::new());
+    };
+    session.remove_value(FLASH).await.map_err(internal)?;
+    Ok(list)
 }
+
+/// Renews the session's inactivity expiry when it was last renewed over `TOUCH_EVERY` ago.
+/// Wall-clock time, not `state.clock`: the expiry it guards is tower-sessions' own, which
+/// is computed from the wall clock.
+async fn touch(session: &Session) -> Result<(), AppError> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let seen = session.get::<i64>(SEEN).await.map_err(internal)?;
+    if seen.is_none_or(|t| now - t >= TOUCH_EVERY || t > now) {
+        session.insert(SEEN, now).await.map_err(internal)?;
+    }
+    Ok(())
+}
+
+/// The organizations the signed-in user may work in, loaded once per request by
+/// `CurrentUser` and reused by `PageCtx`.
+#[derive(Debug, Clone)]
+struct WorkableOrgs(Vec<(OrganizationId, String)>);
 
 /// The signed-in user, reloaded for this request.
 #[derive(Debug, Clone)]
@@ -149,7 +175,7 @@ where
             Some(user) => {
                 // Every request works in an organization the user may use now; when none
                 // is left (all disabled, membership removed) the session ends.
-                let org = current_org(&state, &session, user.id)
+                let (org, workable) = current_org(&state, &session, user.id)
                     .await
                     .map_err(IntoResponse::into_response)?;
                 let Some(org) = org else {
@@ -159,7 +185,9 @@ where
                         .map_err(|e| internal(e).into_response())?;
                     return Err(login_redirect(parts));
                 };
+                touch(&session).await.map_err(IntoResponse::into_response)?;
                 parts.extensions.insert(CurrentOrg(org));
+                parts.extensions.insert(WorkableOrgs(workable));
                 let cu = CurrentUser(user);
                 parts.extensions.insert(cu.clone());
                 Ok(cu)
@@ -304,23 +332,23 @@ where
     }
 }
 
-/// The session's organization if the user may still work in it; otherwise their initial
-/// one, remembered in the session.
+/// The session's organization if the user may still work in it, otherwise their initial
+/// one (remembered in the session); with the organizations they may work in.
 async fn current_org(
     state: &AppState,
     session: &Session,
     user: i64,
-) -> Result<Option<OrganizationId>, AppError> {
+) -> Result<(Option<OrganizationId>, Vec<(OrganizationId, String)>), AppError> {
     let workable = organizations::workable(state, user).await?;
     let stored = session.get::<OrganizationId>(ORG).await.map_err(internal)?;
     if let Some(o) = stored.filter(|o| workable.iter().any(|(id, _)| id == o)) {
-        return Ok(Some(o));
+        return Ok((Some(o), workable));
     }
     let initial = organizations::initial(state, user).await?;
     if let Some(o) = initial {
         session.insert(ORG, o).await.map_err(internal)?;
     }
-    Ok(initial)
+    Ok((initial, workable))
 }
 
 /// Records the switch in the session (the rules have checked it).
@@ -381,20 +409,19 @@ where
                 .await
                 .map_err(IntoResponse::into_response)?,
         };
-        let (orgs, current_org) = match &user {
-            Some(u) => {
-                let current = match parts.extensions.get::<CurrentOrg>() {
-                    Some(CurrentOrg(o)) => Some(*o),
-                    None => current_org(&state, &session, u.id)
-                        .await
-                        .map_err(IntoResponse::into_response)?,
-                };
-                let orgs = organizations::workable(&state, u.id)
+        let cached = parts
+            .extensions
+            .get::<CurrentOrg>()
+            .zip(parts.extensions.get::<WorkableOrgs>());
+        let (orgs, current_org) = match (&user, cached) {
+            (Some(_), Some((CurrentOrg(o), WorkableOrgs(orgs)))) => (orgs.clone(), Some(*o)),
+            (Some(u), None) => {
+                let (current, orgs) = current_org(&state, &session, u.id)
                     .await
                     .map_err(IntoResponse::into_response)?;
                 (orgs, current)
             }
-            None => (Vec::new(), None),
+            (None, _) => (Vec::new(), None),
         };
         let csrf = csrf_token(&session)
             .await
