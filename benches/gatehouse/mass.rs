@@ -27,11 +27,11 @@ fn filter() -> String {
 }
 
 /// What the grid's mass-action form carries for this filter.
-struct GridForm {
-    csrf: String,
-    q: String,
-    return_to: String,
-    matching: String,
+pub struct GridForm {
+    pub csrf: String,
+    pub q: String,
+    pub return_to: String,
+    pub matching: String,
 }
 
 async fn measure(args: &Args, bdb: &BenchDb) -> anyhow::Result<Section> {
@@ -85,7 +85,7 @@ async fn measure(args: &Args, bdb: &BenchDb) -> anyhow::Result<Section> {
     Ok(section)
 }
 
-fn rss_note(args: &Args, peak_reset: bool) -> String {
+pub fn rss_note(args: &Args, peak_reset: bool) -> String {
     let mut note =
         "RSS is the whole benchmark process: HTTP client, the in-process server".to_owned();
     note.push_str(match args.backend {
@@ -101,7 +101,7 @@ fn rss_note(args: &Args, peak_reset: bool) -> String {
 }
 
 /// The filtered grid, as the administrator sees it before choosing the mass action.
-async fn grid_form(client: &reqwest::Client, server: &Server) -> anyhow::Result<GridForm> {
+pub async fn grid_form(client: &reqwest::Client, server: &Server) -> anyhow::Result<GridForm> {
     let url = server.url(&format!("/admin/user?{}", filter()));
     let r = client.get(&url).send().await?;
     if r.status() != StatusCode::OK {
@@ -121,7 +121,7 @@ async fn grid_form(client: &reqwest::Client, server: &Server) -> anyhow::Result<
 }
 
 /// One confirmed mass action; the server answers with a redirect when it is done.
-async fn post_mass(
+pub async fn post_mass(
     client: &reqwest::Client,
     server: &Server,
     action: &str,
