@@ -11,7 +11,7 @@ use rand::RngCore;
 use reqwest::StatusCode;
 use sha1::{Digest, Sha1};
 
-use crate::db::BenchDb;
+use crate::db::{self, BenchDb};
 use crate::load::{self, MakeRequest};
 use crate::report::Section;
 use crate::seed::{self, ADMIN_USERNAME};
@@ -21,16 +21,12 @@ use crate::{Args, Scenario, fixtures};
 pub const PATH: &str = "/api/users?page[size]=25";
 
 pub async fn run(args: &Args) -> anyhow::Result<Section> {
-    let bdb = BenchDb::open(args).await?;
-    let out = measure(args, &bdb).await;
-    bdb.finish(args.keep).await;
-    out
+    db::scenario(args, async |bdb| measure(args, bdb).await).await
 }
 
 async fn measure(args: &Args, bdb: &BenchDb) -> anyhow::Result<Section> {
     let title = "JSON:API users list with WSSE";
-    let mut section = Section::new(Scenario::Api, args.backend, title, args);
-    seed::prepare(args, bdb, &mut section).await?;
+    let mut section = seed::section(args, bdb, Scenario::Api, title).await?;
     let files = fixtures::temp_dir()?;
     let settings = fixtures::settings(&bdb.url, &files);
     let key = fixtures::admin_api_key(&settings).await?;
@@ -41,18 +37,9 @@ async fn measure(args: &Args, bdb: &BenchDb) -> anyhow::Result<Section> {
              `X-WSSE` computed per request with a new 16-byte nonce"
         ),
     );
-    section.fact(
-        "Budget",
-        format!(
-            "per client count: warm-up, then at most {} requests or {} s",
-            args.requests, args.seconds
-        ),
-    );
+    section.fact("Budget", load::budget_fact(args));
     let server = Server::start(settings)?;
-    let max_clients = args.clients.iter().copied().max().unwrap_or(1);
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(max_clients)
-        .build()?;
+    let client = load::plain_client(args)?;
     let url = server.url(PATH);
     let total = first_page(&client, &url, &key).await?;
     section.fact("Matching (meta.totalCount)", total);

@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use gatehouse::store::Db;
 use reqwest::StatusCode;
 
-use crate::db::BenchDb;
+use crate::db::{self, BenchDb};
 use crate::mass::rss_note;
 use crate::report::{self, Section};
 use crate::seed::{self, ADMIN_PASSWORD, ADMIN_USERNAME};
@@ -21,10 +21,7 @@ use crate::{Args, Scenario, fixtures};
 const JOB_LIMIT: Duration = Duration::from_secs(600);
 
 pub async fn run(args: &Args) -> anyhow::Result<Section> {
-    let bdb = BenchDb::open(args).await?;
-    let out = measure(args, &bdb).await;
-    bdb.finish(args.keep).await;
-    out
+    db::scenario(args, async |bdb| measure(args, bdb).await).await
 }
 
 #[derive(sqlx::FromRow)]
@@ -40,8 +37,7 @@ struct Job {
 
 async fn measure(args: &Args, bdb: &BenchDb) -> anyhow::Result<Section> {
     let title = "CSV export of all users (background job)";
-    let mut section = Section::new(Scenario::Export, args.backend, title, args);
-    seed::prepare(args, bdb, &mut section).await?;
+    let mut section = seed::section(args, bdb, Scenario::Export, title).await?;
     let files = fixtures::temp_dir()?;
     let settings = fixtures::settings(&bdb.url, &files);
     let export_dir = settings.export.dir.clone();

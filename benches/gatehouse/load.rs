@@ -215,3 +215,20 @@ pub fn row(s: &Stats) -> Vec<String> {
         format!("{:.1}", s.per_second),
     ]
 }
+
+/// The budget of `warm_then_measure`, as a fact of the report.
+pub fn budget_fact(args: &crate::Args) -> String {
+    format!(
+        "per client count: warm-up, then at most {} requests or {} s",
+        args.requests, args.seconds
+    )
+}
+
+/// A client without a session (the request carries its own credentials), keeping a
+/// connection per concurrent client.
+pub fn plain_client(args: &crate::Args) -> reqwest::Result<Client> {
+    let max_clients = args.clients.iter().copied().max().unwrap_or(1);
+    Client::builder()
+        .pool_max_idle_per_host(max_clients)
+        .build()
+}

@@ -34,6 +34,19 @@ pub struct GridForm {
     pub matching: String,
 }
 
+impl GridForm {
+    /// The selection, as a fact of the report.
+    pub fn record(&self, section: &mut Section) {
+        section.fact(
+            "Selection",
+            format!(
+                "grid filter `{}`: {} matching users (not the signed-in administrator)",
+                self.q, self.matching
+            ),
+        );
+    }
+}
+
 async fn measure(args: &Args, bdb: &BenchDb) -> anyhow::Result<Section> {
     let title = "Mass disable / enable of all matching users";
     let mut section = Section::new(Scenario::Mass, args.backend, title, args);
@@ -43,13 +56,7 @@ async fn measure(args: &Args, bdb: &BenchDb) -> anyhow::Result<Section> {
     let client = server::load_client(&session, 1)?;
     let check = bdb.connect().await?;
     let form = grid_form(&client, &server).await?;
-    section.fact(
-        "Selection",
-        format!(
-            "grid filter `{}`: {} matching users (not the signed-in administrator)",
-            form.q, form.matching
-        ),
-    );
+    form.record(&mut section);
     section.columns(&[
         "action",
         "users changed",

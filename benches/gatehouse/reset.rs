@@ -22,16 +22,12 @@ use crate::{Args, Scenario};
 const DRAIN_LIMIT: Duration = Duration::from_secs(600);
 
 pub async fn run(args: &Args) -> anyhow::Result<Section> {
-    let bdb = BenchDb::open(args).await?;
-    let out = measure(args, &bdb).await;
-    bdb.finish(args.keep).await;
-    out
+    db::scenario(args, async |bdb| measure(args, bdb).await).await
 }
 
 async fn measure(args: &Args, bdb: &BenchDb) -> anyhow::Result<Section> {
     let title = "Mass Reset Password of all matching users, and mail delivery over SMTP";
-    let mut section = Section::new(Scenario::Reset, args.backend, title, args);
-    seed::prepare(args, bdb, &mut section).await?;
+    let mut section = seed::section(args, bdb, Scenario::Reset, title).await?;
     let check = bdb.connect().await?;
     // A mass reset skips disabled users (as OroPlatform does); the seed disables one in
     // ten, so they are enabled first and every seeded user gets an email.
@@ -60,13 +56,7 @@ async fn measure(args: &Args, bdb: &BenchDb) -> anyhow::Result<Section> {
     let session = server::sign_in(&server, ADMIN_USERNAME, ADMIN_PASSWORD).await?;
     let client = server::load_client(&session, 1)?;
     let form = grid_form(&client, &server).await?;
-    section.fact(
-        "Selection",
-        format!(
-            "grid filter `{}`: {} matching users (not the signed-in administrator)",
-            form.q, form.matching
-        ),
-    );
+    form.record(&mut section);
 
     let started = Instant::now();
     post_mass(&client, &server, "reset", &form).await?;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 
-use crate::db::BenchDb;
+use crate::db::{self, BenchDb};
 use crate::load::{self, MakeRequest};
 use crate::report::Section;
 use crate::seed::{self, ADMIN_USERNAME};
@@ -15,16 +15,12 @@ use crate::server::Server;
 use crate::{Args, Scenario, fixtures};
 
 pub async fn run(args: &Args) -> anyhow::Result<Section> {
-    let bdb = BenchDb::open(args).await?;
-    let out = measure(args, &bdb).await;
-    bdb.finish(args.keep).await;
-    out
+    db::scenario(args, async |bdb| measure(args, bdb).await).await
 }
 
 async fn measure(args: &Args, bdb: &BenchDb) -> anyhow::Result<Section> {
     let title = "OAuth token endpoint (client credentials, RS256)";
-    let mut section = Section::new(Scenario::Token, args.backend, title, args);
-    seed::prepare(args, bdb, &mut section).await?;
+    let mut section = seed::section(args, bdb, Scenario::Token, title).await?;
     let files = fixtures::temp_dir()?;
     let settings = fixtures::settings(&bdb.url, &files);
     let (client_id, secret) = fixtures::oauth_client(&settings).await?;
@@ -36,18 +32,9 @@ async fn measure(args: &Args, bdb: &BenchDb) -> anyhow::Result<Section> {
              fresh RSA-2048 keys"
         ),
     );
-    section.fact(
-        "Budget",
-        format!(
-            "per client count: warm-up, then at most {} requests or {} s",
-            args.requests, args.seconds
-        ),
-    );
+    section.fact("Budget", load::budget_fact(args));
     let server = Server::start(settings)?;
-    let max_clients = args.clients.iter().copied().max().unwrap_or(1);
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(max_clients)
-        .build()?;
+    let client = load::plain_client(args)?;
     let url = server.url("/oauth2-token");
     let form = Arc::new(vec![
         ("grant_type", "client_credentials".to_owned()),

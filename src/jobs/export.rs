@@ -127,12 +127,13 @@ fn number(n: i64, out: &mut Vec<u8>) {
 
 /// RFC 3339 in UTC; empty when there is no time (or it is out of range).
 fn timestamp(t: Option<i64>, out: &mut Vec<u8>) {
-    if let Some(d) = t.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok()) {
-        if d.format_into(out, &time::format_description::well_known::Rfc3339)
-            .is_err()
-        {
-            out.clear();
-        }
+    let Some(d) = t.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok()) else {
+        return;
+    };
+    if d.format_into(out, &time::format_description::well_known::Rfc3339)
+        .is_err()
+    {
+        out.clear();
     }
 }
 
