@@ -159,10 +159,9 @@ async fn write_csv(state: &AppState, job: &JobRow) -> AppResult<(i64, String, i6
     let io = |e: csv::Error| AppError::Internal(e.into());
     out.write_record(&fields).map_err(io)?;
 
-    let with_names = fields.iter().any(|f| f == "organizations" || f == "roles");
     let (mut sql, mut binds) = (String::new(), Vec::new());
     let mut rows = exports::stream(
-        &state.db, &q.filter, q.sort, q.desc, with_names, &mut sql, &mut binds,
+        &state.db, &q.filter, q.sort, q.desc, &fields, &mut sql, &mut binds,
     );
     let mut written: i64 = 0;
     let mut buf = Vec::with_capacity(256);
