@@ -70,11 +70,10 @@ pub async fn run_one(state: &AppState) -> AppResult<bool> {
 /// Spreadsheets run cells that start with these as formulas; a leading apostrophe makes
 /// them text (OWASP's advice for CSV injection).
 fn neutralise(cell: &mut Vec<u8>) {
-    if cell.starts_with(b"=")
-        || cell
-            .first()
-            .is_some_and(|c| matches!(c, b'+' | b'-' | b'@' | b'\t' | b'\r'))
-    {
+    if matches!(
+        cell.first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    ) {
         cell.insert(0, b'\'');
     }
 }
