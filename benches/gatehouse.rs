@@ -9,27 +9,45 @@
 //! - `server`: the application on its own runtime, and signing in over HTTP
 //! - `load`: a bounded closed-loop load generator and latency statistics
 //! - `report`: Markdown sections, BENCHMARKS.md, git commit, RSS
-//! - `grid`, `mass`: the scenarios; `explain`: query plans behind the grid (`--explain`)
+//! - `grid`, `mass`, `reset`, `export`, `api`, `token`: the scenarios; `explain`: query
+//!   plans behind the grid (`--explain`); `fixtures`: what a scenario sets up through the
+//!   app's own rules (an API key, an OAuth application, key files)
+//! - `mailbox`: the SMTP server of the integration tests (`tests/app/mailbox.rs`), shared
 //!
 //! To add a scenario: a module with `pub async fn run(args: &Args) -> anyhow::Result<Section>`,
 //! a `Scenario` variant, and one arm in `run_scenario`.
 
+#[path = "gatehouse/api.rs"]
+mod api;
 #[path = "gatehouse/db.rs"]
 mod db;
 #[path = "gatehouse/explain.rs"]
 mod explain;
+#[path = "gatehouse/export.rs"]
+mod export;
+#[path = "gatehouse/fixtures.rs"]
+mod fixtures;
 #[path = "gatehouse/grid.rs"]
 mod grid;
 #[path = "gatehouse/load.rs"]
 mod load;
+// The tests' loopback SMTP server, used here as the mail sink; the tests use the parts
+// the benchmark does not (the .eml reader, restarting on the same port).
+#[allow(dead_code)]
+#[path = "../tests/app/mailbox.rs"]
+mod mailbox;
 #[path = "gatehouse/mass.rs"]
 mod mass;
 #[path = "gatehouse/report.rs"]
 mod report;
+#[path = "gatehouse/reset.rs"]
+mod reset;
 #[path = "gatehouse/seed.rs"]
 mod seed;
 #[path = "gatehouse/server.rs"]
 mod server;
+#[path = "gatehouse/token.rs"]
+mod token;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -44,6 +62,15 @@ pub enum Scenario {
     Grid,
     /// Time one "all matching" mass disable, then enable, through the web form.
     Mass,
+    /// One "all matching" mass Reset Password through the web form, then the mail worker
+    /// delivering every email to a loopback SMTP server.
+    Reset,
+    /// The background CSV export of every user, started as the grid's Export button does.
+    Export,
+    /// GET /api/users?page[size]=25 with a fresh WSSE header per request, under concurrency.
+    Api,
+    /// POST /oauth2-token (client credentials) under concurrency, against `openssl speed rsa2048`.
+    Token,
 }
 
 impl Scenario {
@@ -51,6 +78,10 @@ impl Scenario {
         match self {
             Self::Grid => "grid",
             Self::Mass => "mass",
+            Self::Reset => "reset",
+            Self::Export => "export",
+            Self::Api => "api",
+            Self::Token => "token",
         }
     }
 }
@@ -81,7 +112,7 @@ impl Backend {
 #[command(
     name = "gatehouse-bench",
     about = "Gatehouse benchmarks: seed a large database, load the real server on 127.0.0.1, report numbers.",
-    after_help = "Examples:\n  cargo bench --bench gatehouse -- grid --backend postgres --users 1000000 --write\n  cargo bench --bench gatehouse -- mass --backend sqlite --users 100000 --write"
+    after_help = "Examples:\n  cargo bench --bench gatehouse -- grid --backend postgres --users 1000000 --write\n  cargo bench --bench gatehouse -- mass --backend sqlite --users 100000 --write\n  cargo bench --bench gatehouse -- reset --backend postgres --users 10000 --write\n  cargo bench --bench gatehouse -- export --backend postgres --users 1000000 --write\n  cargo bench --bench gatehouse -- api --backend postgres --users 100000 --requests 100000 --seconds 15 --write\n  cargo bench --bench gatehouse -- token --backend postgres --users 1000 --requests 100000 --seconds 10 --write"
 )]
 pub struct Args {
     /// What to measure. Without one, this help is printed and nothing runs.
@@ -170,6 +201,10 @@ async fn run_scenario(scenario: Scenario, args: &Args) -> anyhow::Result<()> {
     let mut section: Section = match scenario {
         Scenario::Grid => grid::run(args).await?,
         Scenario::Mass => mass::run(args).await?,
+        Scenario::Reset => reset::run(args).await?,
+        Scenario::Export => export::run(args).await?,
+        Scenario::Api => api::run(args).await?,
+        Scenario::Token => token::run(args).await?,
     };
     section.finish();
     println!("{}", section.markdown());

@@ -131,6 +131,18 @@ impl BenchDb {
     }
 }
 
+/// Runs `measure` on the database of `args` (created, or `--db`), then drops or keeps it
+/// whatever the outcome.
+pub async fn scenario(
+    args: &Args,
+    measure: impl AsyncFnOnce(&BenchDb) -> anyhow::Result<crate::report::Section>,
+) -> anyhow::Result<crate::report::Section> {
+    let bdb = BenchDb::open(args).await?;
+    let out = measure(&bdb).await;
+    bdb.finish(args.keep).await;
+    out
+}
+
 /// The database engine's version, for the report.
 pub async fn engine_version(db: &Db) -> anyhow::Result<String> {
     Ok(match db {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use reqwest::StatusCode;
 
 use crate::db::{self, BenchDb};
-use crate::load::{self, Budget, MakeRequest, Stats};
+use crate::load::{self, MakeRequest, Stats};
 use crate::report::Section;
 use crate::seed::{self, ADMIN_PASSWORD, ADMIN_USERNAME};
 use crate::server::{self, Server};
@@ -84,20 +84,7 @@ fn get(url: String) -> MakeRequest {
 }
 
 async fn measure_get(client: &reqwest::Client, url: &str, clients: usize, args: &Args) -> Stats {
-    let ok = StatusCode::OK;
-    load::run(
-        client,
-        get(url.into()),
-        ok,
-        clients,
-        Budget::warm_up(clients),
-    )
-    .await;
-    let budget = Budget {
-        requests: args.requests,
-        time: args.max_time(),
-    };
-    load::run(client, get(url.into()), ok, clients, budget).await
+    load::warm_then_measure(client, get(url.into()), StatusCode::OK, clients, args).await
 }
 
 /// The grid's own count ("N users, showing ..."), from one GET.
@@ -113,19 +100,7 @@ async fn matching_users(client: &reqwest::Client, url: &str) -> anyhow::Result<S
 }
 
 fn report_progress(label: &str, s: &Stats) {
-    eprintln!(
-        "  {label:<16} c={:<3} n={:<4} err={} p50={} ms p99={} ms max={} ms {:.1} req/s",
-        s.clients,
-        s.requests,
-        s.errors,
-        load::ms(s.p50),
-        load::ms(s.p99),
-        load::ms(s.max),
-        s.per_second
-    );
-    if let Some(e) = &s.first_error {
-        eprintln!("    first error: {e}");
-    }
+    load::progress(label, s);
 }
 
 fn row(label: &str, path: &str, matching: &str, s: &Stats) -> Vec<String> {

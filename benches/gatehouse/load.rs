@@ -157,3 +157,78 @@ pub fn ms(d: Duration) -> String {
         format!("{ms:.0}")
     }
 }
+
+/// A warm-up (`Budget::warm_up`), then the measured run within `--requests` and `--seconds`.
+pub async fn warm_then_measure(
+    client: &Client,
+    make: MakeRequest,
+    expect: StatusCode,
+    clients: usize,
+    args: &crate::Args,
+) -> Stats {
+    run(
+        client,
+        make.clone(),
+        expect,
+        clients,
+        Budget::warm_up(clients),
+    )
+    .await;
+    let budget = Budget {
+        requests: args.requests,
+        time: args.max_time(),
+    };
+    run(client, make, expect, clients, budget).await
+}
+
+/// One progress line on stderr (and the first error, if any).
+pub fn progress(label: &str, s: &Stats) {
+    eprintln!(
+        "  {label:<16} c={:<3} n={:<6} err={} p50={} ms p99={} ms max={} ms {:.1} req/s",
+        s.clients,
+        s.requests,
+        s.errors,
+        ms(s.p50),
+        ms(s.p99),
+        ms(s.max),
+        s.per_second
+    );
+    if let Some(e) = &s.first_error {
+        eprintln!("    first error: {e}");
+    }
+}
+
+/// The columns of `row`.
+pub const COLUMNS: &[&str] = &[
+    "clients", "requests", "errors", "p50 ms", "p99 ms", "max ms", "req/s",
+];
+
+/// A table row for `COLUMNS`.
+pub fn row(s: &Stats) -> Vec<String> {
+    vec![
+        s.clients.to_string(),
+        s.requests.to_string(),
+        s.errors.to_string(),
+        ms(s.p50),
+        ms(s.p99),
+        ms(s.max),
+        format!("{:.1}", s.per_second),
+    ]
+}
+
+/// The budget of `warm_then_measure`, as a fact of the report.
+pub fn budget_fact(args: &crate::Args) -> String {
+    format!(
+        "per client count: warm-up, then at most {} requests or {} s",
+        args.requests, args.seconds
+    )
+}
+
+/// A client without a session (the request carries its own credentials), keeping a
+/// connection per concurrent client.
+pub fn plain_client(args: &crate::Args) -> reqwest::Result<Client> {
+    let max_clients = args.clients.iter().copied().max().unwrap_or(1);
+    Client::builder()
+        .pool_max_idle_per_host(max_clients)
+        .build()
+}

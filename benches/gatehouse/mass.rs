@@ -27,11 +27,24 @@ fn filter() -> String {
 }
 
 /// What the grid's mass-action form carries for this filter.
-struct GridForm {
-    csrf: String,
-    q: String,
-    return_to: String,
-    matching: String,
+pub struct GridForm {
+    pub csrf: String,
+    pub q: String,
+    pub return_to: String,
+    pub matching: String,
+}
+
+impl GridForm {
+    /// The selection, as a fact of the report.
+    pub fn record(&self, section: &mut Section) {
+        section.fact(
+            "Selection",
+            format!(
+                "grid filter `{}`: {} matching users (not the signed-in administrator)",
+                self.q, self.matching
+            ),
+        );
+    }
 }
 
 async fn measure(args: &Args, bdb: &BenchDb) -> anyhow::Result<Section> {
@@ -43,13 +56,7 @@ async fn measure(args: &Args, bdb: &BenchDb) -> anyhow::Result<Section> {
     let client = server::load_client(&session, 1)?;
     let check = bdb.connect().await?;
     let form = grid_form(&client, &server).await?;
-    section.fact(
-        "Selection",
-        format!(
-            "grid filter `{}`: {} matching users (not the signed-in administrator)",
-            form.q, form.matching
-        ),
-    );
+    form.record(&mut section);
     section.columns(&[
         "action",
         "users changed",
@@ -85,7 +92,7 @@ async fn measure(args: &Args, bdb: &BenchDb) -> anyhow::Result<Section> {
     Ok(section)
 }
 
-fn rss_note(args: &Args, peak_reset: bool) -> String {
+pub fn rss_note(args: &Args, peak_reset: bool) -> String {
     let mut note =
         "RSS is the whole benchmark process: HTTP client, the in-process server".to_owned();
     note.push_str(match args.backend {
@@ -101,7 +108,7 @@ fn rss_note(args: &Args, peak_reset: bool) -> String {
 }
 
 /// The filtered grid, as the administrator sees it before choosing the mass action.
-async fn grid_form(client: &reqwest::Client, server: &Server) -> anyhow::Result<GridForm> {
+pub async fn grid_form(client: &reqwest::Client, server: &Server) -> anyhow::Result<GridForm> {
     let url = server.url(&format!("/admin/user?{}", filter()));
     let r = client.get(&url).send().await?;
     if r.status() != StatusCode::OK {
@@ -121,7 +128,7 @@ async fn grid_form(client: &reqwest::Client, server: &Server) -> anyhow::Result<
 }
 
 /// One confirmed mass action; the server answers with a redirect when it is done.
-async fn post_mass(
+pub async fn post_mass(
     client: &reqwest::Client,
     server: &Server,
     action: &str,

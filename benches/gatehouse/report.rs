@@ -99,6 +99,19 @@ cargo bench --bench gatehouse -- grid --backend sqlite --users 1000000 --write
 # one \"all matching\" mass disable, then enable, through the web form
 cargo bench --bench gatehouse -- mass --backend postgres --users 100000 --write
 cargo bench --bench gatehouse -- mass --backend sqlite --users 100000 --write
+# one \"all matching\" mass Reset Password through the web form (10,000 users), then the
+# mail worker delivering every email to a loopback SMTP server
+cargo bench --bench gatehouse -- reset --backend postgres --users 10000 --write
+cargo bench --bench gatehouse -- reset --backend sqlite --users 10000 --write
+# the background CSV export of every user, started as the grid's Export button does
+cargo bench --bench gatehouse -- export --backend postgres --users 1000000 --write
+cargo bench --bench gatehouse -- export --backend sqlite --users 1000000 --write
+# GET /api/users?page[size]=25 with a fresh WSSE header per request
+cargo bench --bench gatehouse -- api --backend postgres --users 100000 --clients 8,64 --requests 100000 --seconds 15 --write
+cargo bench --bench gatehouse -- api --backend sqlite --users 100000 --clients 8,64 --requests 100000 --seconds 15 --write
+# POST /oauth2-token (client credentials), then `openssl speed -seconds 3 rsa2048`
+cargo bench --bench gatehouse -- token --backend postgres --users 1000 --clients 8,64 --requests 100000 --seconds 10 --write
+cargo bench --bench gatehouse -- token --backend sqlite --users 1000 --clients 8,64 --requests 100000 --seconds 10 --write
 ```
 
 PostgreSQL: a scratch database `gatehouse_bench_<random>` is created on

@@ -313,3 +313,15 @@ pub async fn prepare(
     db.close().await;
     Ok(())
 }
+
+/// A scenario's report, with the facts of its database (seeded now, or `--db`).
+pub async fn section(
+    args: &crate::Args,
+    bdb: &BenchDb,
+    scenario: crate::Scenario,
+    title: &str,
+) -> anyhow::Result<crate::report::Section> {
+    let mut section = crate::report::Section::new(scenario, args.backend, title, args);
+    prepare(args, bdb, &mut section).await?;
+    Ok(section)
+}

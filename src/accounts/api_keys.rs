@@ -59,17 +59,21 @@ async fn load(state: &AppState, user: UserId, org: &OrganizationRow) -> AppResul
         ciphertext: row.key_ciphertext,
         nonce: row.key_nonce,
     };
-    Ok(match state.api_key_cipher.open(&sealed, user, org.id) {
+    Ok(open(state, &sealed, user, org.id))
+}
+
+fn open(state: &AppState, sealed: &Sealed, user: UserId, org: OrganizationId) -> StoredKey {
+    match state.api_key_cipher.open(sealed, user, org) {
         Some(k) => StoredKey::Key(k),
         None => {
             tracing::warn!(
                 user_id = user,
-                organization_id = org.id,
+                organization_id = org,
                 "an API key does not decrypt with the configured encryption key"
             );
             StoredKey::Unreadable
         }
-    })
+    }
 }
 
 /// The user's key in organization `org` (the viewer's current one), if they belong to it.
@@ -213,15 +217,20 @@ pub async fn verify_wsse(
     let mut candidates = Vec::new();
     let user = users::find_by_login(&state.db, &login_key).await?;
     if let Some(user) = &user {
-        for org in organizations::of_user(&state.db, user.id).await? {
-            let row = OrganizationRow {
-                id: org.0,
-                name: org.1,
-                enabled: org.2,
-                users: 0,
-                created_at: 0,
+        // One statement for every organization's key: this runs on every API request.
+        for k in api_keys::of_member(&state.db, user.id).await? {
+            let sealed = Sealed {
+                ciphertext: k.key_ciphertext,
+                nonce: k.key_nonce,
             };
-            if let StoredKey::Key(key) = load(state, user.id, &row).await? {
+            if let StoredKey::Key(key) = open(state, &sealed, user.id, k.organization_id) {
+                let row = OrganizationRow {
+                    id: k.organization_id,
+                    name: k.organization_name,
+                    enabled: k.organization_enabled,
+                    users: 0,
+                    created_at: 0,
+                };
                 candidates.push((row, key));
             }
         }

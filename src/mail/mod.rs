@@ -28,18 +28,25 @@ pub struct Email {
 /// Queues `email` in the caller's transaction. Call `OutboxSignal::wake` after the commit
 /// to have this process deliver it at once rather than at the next poll.
 pub async fn enqueue(tx: &mut Tx, email: &Email, now: i64) -> AppResult<i64> {
-    Ok(outbox::insert(
-        tx,
-        &outbox::NewMail {
-            recipient: &email.to,
-            subject: &email.subject,
-            text_body: &email.text,
-            html_body: email.html.as_deref(),
-            template: email.template,
-            now,
-        },
-    )
-    .await?)
+    Ok(outbox::insert(tx, &row(email, now)).await?)
+}
+
+/// `enqueue` for many emails at once (a mass action's): a few multi-row statements instead
+/// of one round trip per email.
+pub async fn enqueue_many(tx: &mut Tx, emails: &[Email], now: i64) -> AppResult<()> {
+    let rows: Vec<outbox::NewMail<'_>> = emails.iter().map(|e| row(e, now)).collect();
+    Ok(outbox::insert_many(tx, &rows).await?)
+}
+
+fn row(email: &Email, now: i64) -> outbox::NewMail<'_> {
+    outbox::NewMail {
+        recipient: &email.to,
+        subject: &email.subject,
+        text_body: &email.text,
+        html_body: email.html.as_deref(),
+        template: email.template,
+        now,
+    }
 }
 
 /// Wakes this process's mail worker. Only a shortcut: workers also poll the table, which is

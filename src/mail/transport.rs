@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::anyhow;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::Settings;
@@ -22,6 +23,11 @@ use crate::store::outbox::Claimed;
 /// (`jobs::mail::LEASE_SECS`), so a row is never claimed by a second worker while the first
 /// one may still deliver it.
 pub const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// SMTP connections kept open per process (lettre's pool; its default is 10), one per
+/// conversation `jobs::mail` runs at once. Below Postfix's default limit of 50 connections
+/// per client (`smtpd_client_connection_count_limit`).
+pub const SMTP_CONNECTIONS: u32 = 32;
 
 pub enum Transport {
     Smtp(Box<AsyncSmtpTransport<Tokio1Executor>>),
@@ -70,6 +76,7 @@ impl Transport {
             let smtp = AsyncSmtpTransport::<Tokio1Executor>::from_url(dsn)
                 .map_err(|e| anyhow!("`mailer.dsn`: not a usable SMTP URL: {e}"))?
                 .timeout(Some(SMTP_TIMEOUT))
+                .pool_config(PoolConfig::new().max_size(SMTP_CONNECTIONS))
                 .build();
             Ok(Transport::Smtp(Box::new(smtp)))
         } else if dsn.starts_with("null://") {

@@ -40,3 +40,24 @@ pub async fn replace(
         .await
         .map(|_| ()))
 }
+
+/// A user's key in one organization they belong to, with what WSSE needs of it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MemberKeyRow {
+    pub organization_id: OrganizationId,
+    pub organization_name: String,
+    pub organization_enabled: bool,
+    pub key_ciphertext: Vec<u8>,
+    pub key_nonce: Vec<u8>,
+}
+
+/// Every key of `user` in an organization they still belong to, in the order of
+/// `organizations::of_user`: one statement where WSSE made one per organization.
+pub async fn of_member(db: &Db, user: UserId) -> StoreResult<Vec<MemberKeyRow>> {
+    const SQL: &str = "SELECT o.id AS organization_id, o.name AS organization_name, \
+        o.enabled AS organization_enabled, k.key_ciphertext, k.key_nonce \
+        FROM user_organizations uo JOIN organizations o ON o.id = uo.organization_id \
+        JOIN api_keys k ON k.user_id = uo.user_id AND k.organization_id = uo.organization_id \
+        WHERE uo.user_id = $1 ORDER BY o.name_key";
+    on_db!(db, p => sqlx::query_as::<_, MemberKeyRow>(SQL).bind(user).fetch_all(p).await)
+}

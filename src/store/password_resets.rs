@@ -1,8 +1,15 @@
 //! `password_reset_tokens`, and the columns of `users` that the reset flow changes (status,
 //! password, session epoch), kept here so the flow's SQL reads in one place.
 
+use sqlx::QueryBuilder;
+
 use super::{Db, StoreResult, Tx, on_db, on_tx};
 use crate::domain::UserId;
+
+/// `ids` for `IN (...)`: integers formatted here, never text from a request.
+fn id_list(ids: &[UserId]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
 
 /// The user a reset is about, as the flow needs them for the email and the audit entry.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -113,4 +120,97 @@ pub async fn set_password(
         .bind(now)
         .fetch_optional(c)
         .await)
+}
+
+/// `begin` with `lock_out` and `only_enabled` for many users in one statement (the
+/// administrator's mass reset), the acting administrator excluded by the caller. Returns
+/// the users changed, by id.
+pub async fn begin_many(tx: &mut Tx, ids: &[UserId], now: i64) -> StoreResult<Vec<ResetUser>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "UPDATE users SET auth_status = 'password_reset', session_epoch = session_epoch + 1, \
+         updated_at = $1 WHERE id IN ({}) AND enabled RETURNING id, username, email, enabled",
+        id_list(ids)
+    );
+    let mut users = on_tx!(tx, c => sqlx::query_as::<_, ResetUser>(&sql)
+        .bind(now)
+        .fetch_all(c)
+        .await)?;
+    // RETURNING promises no order; the emails are queued in the order of the ids.
+    users.sort_by_key(|u| u.id);
+    Ok(users)
+}
+
+/// `revoke_unused` for many users in one statement.
+pub async fn revoke_unused_many(tx: &mut Tx, users: &[UserId]) -> StoreResult<u64> {
+    if users.is_empty() {
+        return Ok(0);
+    }
+    let sql = format!(
+        "DELETE FROM password_reset_tokens WHERE user_id IN ({}) AND used_at IS NULL",
+        id_list(users)
+    );
+    on_tx!(tx, c => sqlx::query(&sql).execute(c).await.map(|r| r.rows_affected()))
+}
+
+/// Stores many (user, token hash) pairs in one statement, all created now and expiring at
+/// `expires_at`.
+pub async fn insert_many(
+    tx: &mut Tx,
+    tokens: &[(UserId, String)],
+    now: i64,
+    expires_at: i64,
+) -> StoreResult<()> {
+    if tokens.is_empty() {
+        return Ok(());
+    }
+    const HEAD: &str =
+        "INSERT INTO password_reset_tokens (user_id, token_hash, created_at, expires_at) ";
+    on_tx!(tx, c => QueryBuilder::new(HEAD)
+        .push_values(tokens, |mut b, (user, hash)| {
+            b.push_bind(*user).push_bind(hash).push_bind(now).push_bind(expires_at);
+        })
+        .build()
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+/// Who requested a mass reset, for its audit rows.
+pub struct AuditActor<'a> {
+    pub id: Option<i64>,
+    pub name: &'a str,
+    pub ip: Option<&'a str>,
+}
+
+/// One `password.reset_requested` audit row per user in `users`, from the users table in
+/// one statement (the same row `audit::record` writes for a single reset).
+pub async fn audit_requested_many(
+    tx: &mut Tx,
+    users: &[UserId],
+    actor: &AuditActor<'_>,
+    details: &str,
+    now: i64,
+) -> StoreResult<()> {
+    if users.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO audit_log (actor_id, actor_name, action, target_type, target_id, \
+         target_label, details, ip, created_at) \
+         SELECT $1, $2, 'password.reset_requested', 'user', u.id, u.username, $3, $4, $5 \
+         FROM users u WHERE u.id IN ({}) ORDER BY u.id",
+        id_list(users)
+    );
+    on_tx!(tx, c => sqlx::query(&sql)
+        .bind(actor.id)
+        .bind(actor.name)
+        .bind(details)
+        .bind(actor.ip)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|_| ()))
 }
