@@ -73,6 +73,8 @@ struct Answer {
     challenge: Option<String>,
     content_type: String,
     location: String,
+    /// `X-Include-Total-Count`, when the count was asked for.
+    total_count: Option<String>,
     body: Value,
 }
 
@@ -97,6 +99,7 @@ async fn answer(r: reqwest::Response) -> Answer {
     let challenge = header("www-authenticate");
     let content_type = header("content-type").unwrap_or_default();
     let location = header("location").unwrap_or_default();
+    let total_count = header("x-include-total-count");
     let status = r.status();
     let text = r.text().await.unwrap();
     let body = if text.is_empty() {
@@ -109,6 +112,7 @@ async fn answer(r: reqwest::Response) -> Answer {
         challenge,
         content_type,
         location,
+        total_count,
         body,
     }
 }
@@ -169,6 +173,20 @@ impl<'a> Api<'a> {
 
     async fn get(&self, path: &str) -> Answer {
         self.call(Method::GET, path, None).await
+    }
+
+    /// A list request that asks for the count of matches, as Oro's clients do.
+    async fn get_counted(&self, path: &str) -> Answer {
+        let r = self
+            .client
+            .get(self.app.url(path))
+            .header("X-WSSE", self.header())
+            .header("Accept", JSON_API)
+            .header("X-Include", "totalCount")
+            .send()
+            .await
+            .unwrap();
+        answer(r).await
     }
 }
 
@@ -672,9 +690,16 @@ async fn listing_pages_sorts_and_filters(backend: Backend) {
         assert_eq!(a.status, StatusCode::CREATED, "{}", a.body);
     }
 
+    // Uncounted by default (as in Oro): next/prev links, no count, no last link.
     let a = api.get("/api/users").await;
     assert_eq!(a.status, StatusCode::OK);
+    assert!(a.body.get("meta").is_none(), "{}", a.body);
+    assert!(a.body["links"].get("last").is_none());
+    assert_eq!(a.total_count, None);
+    let a = api.get_counted("/api/users").await;
+    assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.body["meta"]["totalCount"], 13);
+    assert_eq!(a.total_count.as_deref(), Some("13"));
     let names = usernames(&a);
     assert_eq!(names.len(), 10, "default page size");
     assert_eq!(names[0], "admin", "default sort: username");
@@ -687,7 +712,7 @@ async fn listing_pages_sorts_and_filters(backend: Backend) {
     );
     assert!(links.get("prev").is_none());
 
-    let a = api.get("/api/users?page[number]=2").await;
+    let a = api.get_counted("/api/users?page[number]=2").await;
     assert_eq!(usernames(&a), vec!["user10", "user11", "user12"]);
     assert!(
         a.body["links"]["prev"]
@@ -720,7 +745,7 @@ async fn listing_pages_sorts_and_filters(backend: Backend) {
 
     let a = api.get("/api/users?filter[username]=USER03").await;
     assert_eq!(usernames(&a), vec!["user03"]);
-    let a = api.get("/api/users?filter[username]=user0").await;
+    let a = api.get_counted("/api/users?filter[username]=user0").await;
     assert_eq!(a.body["meta"]["totalCount"], 0, "exact match, not contains");
     let a = api.get("/api/users?filter[email]=user04@example.com").await;
     assert_eq!(usernames(&a), vec!["user04"]);
@@ -731,7 +756,7 @@ async fn listing_pages_sorts_and_filters(backend: Backend) {
         usernames(&a),
         vec!["admin", "user03", "user06", "user09", "user12"]
     );
-    let a = api.get("/api/users?filter[enabled]=false").await;
+    let a = api.get_counted("/api/users?filter[enabled]=false").await;
     assert_eq!(
         a.body["meta"]["totalCount"], 8,
         "created disabled unless enabled is sent"
@@ -751,7 +776,7 @@ async fn listing_pages_sorts_and_filters(backend: Backend) {
     // Only members of the caller's organization exist for the API.
     app.sql("INSERT INTO organizations (name, name_key, enabled, created_at, updated_at) VALUES ('Other', 'other', TRUE, 0, 0)").await;
     app.sql("UPDATE user_organizations SET organization_id = 2 WHERE user_id = (SELECT id FROM users WHERE username = 'user05')").await;
-    let a = api.get("/api/users?page[size]=100").await;
+    let a = api.get_counted("/api/users?page[size]=100").await;
     assert_eq!(a.body["meta"]["totalCount"], 12);
     assert!(!usernames(&a).contains(&"user05".to_string()));
 }
@@ -1044,7 +1069,7 @@ async fn a_user_sees_and_changes_only_themselves(backend: Backend) {
     let key = generate_key(&app, bob).await;
     let api = Api::new(&app, "bob", &key);
 
-    let a = api.get("/api/users?page[size]=100").await;
+    let a = api.get_counted("/api/users?page[size]=100").await;
     assert_eq!(usernames(&a), vec!["bob"]);
     assert_eq!(a.body["meta"]["totalCount"], 1);
     assert_eq!(

@@ -76,10 +76,12 @@ pub fn description(base_url: &str) -> Value {
                         query_parameter("filter[email]", "Exact primary email (case-insensitive).", text.clone()),
                         query_parameter("filter[enabled]", "true or false.", json!({ "type": "boolean" })),
                         query_parameter("fields[users]", "Comma-separated attributes to return.", text.clone()),
+                        json!({ "name": "X-Include", "in": "header", "required": false, "schema": { "type": "string", "example": "totalCount" },
+                            "description": "totalCount: also count every match (meta.totalCount, the X-Include-Total-Count header and a last link). Counting costs more than the page." }),
                     ],
                     "responses": common_errors(json!({
                         "200": {
-                            "description": "A page of users; meta.totalCount counts every match.",
+                            "description": "A page of users; links.next while more follow. With X-Include: totalCount, meta.totalCount and the X-Include-Total-Count header count every match.",
                             "content": { "application/vnd.api+json": { "schema": { "$ref": "#/components/schemas/UserCollection" } } }
                         },
                         "400": error_response("A query parameter is not understood (source.parameter names it).")

@@ -6,7 +6,7 @@
 //! manages them; anyone else sees and updates only themselves.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
@@ -294,10 +294,27 @@ fn page_link(state: &AppState, q: &Query, page: u32) -> String {
         .public_link(&format!("/api/users?{}", crate::grid::encode(&pairs)))
 }
 
+/// The request header with which OroPlatform's JSON:API asks for the number of matches
+/// (`X-Include: totalCount`, several values separated by `;`), and the response header
+/// that carries it. Counting every match is what a list costs most at scale, so, as in
+/// Oro, it is done only when asked for.
+pub const INCLUDE: &str = "x-include";
+pub const TOTAL_COUNT: &str = "x-include-total-count";
+
+fn wants_total_count(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(INCLUDE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split([';', ',']))
+        .any(|part| part.trim().eq_ignore_ascii_case("totalCount"))
+}
+
 /// `GET /api/users`
 pub async fn list(
     caller: ApiCaller,
     State(state): State<AppState>,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let mut q = parse_query(raw.as_deref(), true)?;
@@ -305,45 +322,53 @@ pub async fn list(
     if !caller.is_admin {
         q.filter.ids = Some(vec![caller.user.id]);
     }
-    let total = users::count_matching(&state.db, &q.filter).await?;
     let limit = i64::from(q.size);
-    let rows = users::page_sorted(
+    // One row more than the page says whether a next page exists, without a count.
+    let mut rows = users::page_sorted(
         &state.db,
         &q.filter,
         &q.sort,
-        limit,
+        limit + 1,
         i64::from(q.page - 1) * limit,
     )
     .await?;
-    let last = u32::try_from((total + limit - 1) / limit)
-        .unwrap_or(u32::MAX)
-        .max(1);
+    let has_next = rows.len() > q.size as usize;
+    rows.truncate(q.size as usize);
+    let total = if wants_total_count(&headers) {
+        Some(users::count_matching(&state.db, &q.filter).await?)
+    } else {
+        None
+    };
     let mut links = Map::new();
     links.insert("self".into(), page_link(&state, &q, q.page).into());
     links.insert("first".into(), page_link(&state, &q, 1).into());
-    links.insert("last".into(), page_link(&state, &q, last).into());
-    if q.page > 1 {
-        links.insert(
-            "prev".into(),
-            page_link(&state, &q, (q.page - 1).min(last)).into(),
-        );
+    if let Some(total) = total {
+        let last = u32::try_from((total + limit - 1) / limit)
+            .unwrap_or(u32::MAX)
+            .max(1);
+        links.insert("last".into(), page_link(&state, &q, last).into());
     }
-    if q.page < last {
+    if q.page > 1 {
+        links.insert("prev".into(), page_link(&state, &q, q.page - 1).into());
+    }
+    if has_next {
         links.insert("next".into(), page_link(&state, &q, q.page + 1).into());
     }
     let data: Vec<Value> = rows
         .iter()
         .map(|u| resource(&state, u, q.fields.as_deref()))
         .collect();
-    Ok(document(
-        StatusCode::OK,
-        &json!({
-            "data": data,
-            "meta": { "totalCount": total },
-            "links": links,
-            "jsonapi": { "version": "1.1" },
-        }),
-    ))
+    let mut body = json!({
+        "data": data,
+        "links": links,
+        "jsonapi": { "version": "1.1" },
+    });
+    let mut response_headers = HeaderMap::new();
+    if let Some(total) = total {
+        body["meta"] = json!({ "totalCount": total });
+        response_headers.insert(TOTAL_COUNT, HeaderValue::from(total));
+    }
+    Ok((response_headers, document(StatusCode::OK, &body)).into_response())
 }
 
 /// `GET /api/users/{id}`
