@@ -318,7 +318,7 @@ impl Endpoint<Request> for TokenEndpoint {
 }
 
 /// Runs the client credentials grant; on success the token is signed and the client's
-/// `last_used_at` moved on.
+/// `last_used_at` moved on (to within a minute).
 pub async fn issue(state: &AppState, req: TokenRequest) -> Result<AccessToken, TokenError> {
     let keys = state
         .oauth_keys
@@ -379,10 +379,11 @@ pub async fn issue(state: &AppState, req: TokenRequest) -> Result<AccessToken, T
     let (Some(client), Some(access_token)) = (client, token) else {
         return Err(TokenError::ServerError);
     };
-    // At most one write per client and second. Token issuance itself is not audited: one
-    // row per token would drown the log; `last_used_at` is its trace.
+    // At most one write per client and minute (`LAST_USED_RESOLUTION`), so a token costs
+    // one query, the client lookup. Token issuance itself is not audited: one row per token
+    // would drown the log; `last_used_at` is its trace.
     let now = state.clock.now();
-    if client.last_used_at.is_none_or(|t| t < now)
+    if oauth_apps::last_used_is_stale(client.last_used_at, now)
         && let Err(e) = oauth_apps::touch_last_used(&state.db, client.id, now).await
     {
         tracing::warn!(error = %e, client = %client.client_id, "could not record last use");

@@ -175,9 +175,21 @@ pub async fn delete(tx: &mut Tx, id: AppId) -> StoreResult<bool> {
     on_tx!(tx, c => sqlx::query(SQL).bind(id).execute(c).await.map(|r| r.rows_affected() > 0))
 }
 
-/// Moves `last_used_at` forward (never back, whatever order parallel requests finish in).
+/// How stale `last_used_at` may be: a client is touched at most once per this many seconds,
+/// so a busy client costs one write a minute, not one per token. The column (and the "Last
+/// Used At" column and filters built on it) is therefore right to within a minute.
+pub const LAST_USED_RESOLUTION: i64 = 60;
+
+/// Whether `touch_last_used` would write for a client last used at `last_used_at`.
+pub fn last_used_is_stale(last_used_at: Option<i64>, now: i64) -> bool {
+    last_used_at.is_none_or(|t| t <= now - LAST_USED_RESOLUTION)
+}
+
+/// Moves `last_used_at` to `now` when it is at least `LAST_USED_RESOLUTION` seconds older
+/// (or unset); never back, whatever order parallel requests finish in.
 pub async fn touch_last_used(db: &Db, id: AppId, now: i64) -> StoreResult<()> {
     const SQL: &str = "UPDATE oauth_applications SET last_used_at = $2 \
-        WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)";
-    on_db!(db, p => sqlx::query(SQL).bind(id).bind(now).execute(p).await.map(|_| ()))
+        WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $2 - $3)";
+    on_db!(db, p => sqlx::query(SQL).bind(id).bind(now).bind(LAST_USED_RESOLUTION)
+        .execute(p).await.map(|_| ()))
 }
