@@ -161,8 +161,9 @@ fn sort_column(sort: SortColumn) -> (&'static str, bool, bool) {
     }
 }
 
-/// ORDER BY for a sort column: NULLs last ascending and first descending (the order of a
-/// plain index on both backends), then the id as tie-break so paging is stable.
+/// ORDER BY for a sort column: NULLs last ascending and first descending, the same on both
+/// backends (PostgreSQL's index order; SQLite sorts NULLs first by default, so the clause
+/// is what makes them agree), then the id as tie-break so paging is stable.
 pub fn order_by(sort: SortColumn, desc: bool) -> String {
     order_by_all(&[(sort, desc)])
 }
