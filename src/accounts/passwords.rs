@@ -16,6 +16,7 @@ use crate::domain::{FieldError, PlainPassword, UserId};
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, templates};
 use crate::state::AppState;
+use crate::store::audit::AuditMeta;
 use crate::store::password_resets::{self, ResetUser};
 use crate::store::{Tx, audit, rate_limits, users};
 
@@ -106,10 +107,11 @@ pub async fn request_reset_many(
         .copied()
         .filter(|&id| actor.user_id != Some(id))
         .collect();
-    let who = password_resets::AuditActor {
-        id: actor.user_id,
-        name: &actor.name,
+    let meta = AuditMeta {
+        actor_id: actor.user_id,
+        actor_name: &actor.name,
         ip: actor.ip.as_deref(),
+        now,
     };
     let details = audit_details(true);
     let mut tx = state.db.begin().await?;
@@ -126,7 +128,14 @@ pub async fn request_reset_many(
             emails.push(email);
         }
         password_resets::insert_many(&mut tx, &tokens, now, expires_at).await?;
-        password_resets::audit_requested_many(&mut tx, &reset, &who, &details, now).await?;
+        audit::record_for_users(
+            &mut tx,
+            &reset,
+            "password.reset_requested",
+            Some(&details),
+            &meta,
+        )
+        .await?;
         mail::enqueue_many(&mut tx, &emails, now).await?;
         done.extend(users);
     }

@@ -1,5 +1,6 @@
 //! The audit log: who did what to whom, from where, when.
 
+use super::user_filter::{Bind, bind_all, id_list};
 use super::{Db, StoreResult, Tx, on_db, on_tx};
 
 pub struct Entry<'a> {
@@ -40,6 +41,62 @@ pub async fn record(tx: &mut Tx, e: &Entry<'_>) -> StoreResult<()> {
         .execute(c)
         .await
         .map(|_| ()))
+}
+
+/// Who and when, copied into each audit row a set-based statement writes.
+pub struct AuditMeta<'a> {
+    pub actor_id: Option<i64>,
+    pub actor_name: &'a str,
+    pub ip: Option<&'a str>,
+    pub now: i64,
+}
+
+/// One `action` row per user matching `cond` (a WHERE over `users u` whose parameters are
+/// `binds`), in one statement: a mass action's audit, however many users it touched.
+pub async fn record_matching(
+    tx: &mut Tx,
+    cond: &str,
+    binds: &[Bind],
+    action: &str,
+    details: Option<&str>,
+    meta: &AuditMeta<'_>,
+) -> StoreResult<()> {
+    let n = binds.len() + 1;
+    let sql = format!(
+        "INSERT INTO audit_log (actor_id, actor_name, action, target_type, target_id, \
+         target_label, details, ip, created_at) \
+         SELECT ${n}, ${}, ${}, 'user', u.id, u.username, ${}, ${}, ${} FROM users u WHERE {cond}",
+        n + 1,
+        n + 2,
+        n + 3,
+        n + 4,
+        n + 5
+    );
+    on_tx!(tx, c => bind_all!(sqlx::query(&sql), binds)
+        .bind(meta.actor_id)
+        .bind(meta.actor_name)
+        .bind(action)
+        .bind(details)
+        .bind(meta.ip)
+        .bind(meta.now)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
+/// `record_matching` for the users `ids` (those that exist).
+pub async fn record_for_users(
+    tx: &mut Tx,
+    ids: &[i64],
+    action: &str,
+    details: Option<&str>,
+    meta: &AuditMeta<'_>,
+) -> StoreResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let cond = format!("u.id IN ({})", id_list(ids));
+    record_matching(tx, &cond, &[], action, details, meta).await
 }
 
 /// For events that change nothing else (a failed sign-in).

@@ -192,7 +192,7 @@ pub fn stream<'a>(
     sql_out: &'a mut String,
     binds_out: &'a mut Vec<user_filter::Bind>,
 ) -> RowStream<'a> {
-    let w = user_filter::build_for(f, 1, db.backend());
+    let w = user_filter::build(f, 1, db.backend());
     let with_names = fields.iter().any(|f| f == "organizations" || f == "roles");
     let names = if !with_names {
         "NULL AS organizations, NULL AS roles".to_owned()

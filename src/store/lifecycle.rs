@@ -2,17 +2,11 @@
 //! action selects, so 100,000 users change in one transaction without loading them.
 
 use super::user_filter::{self, bind_all};
-use super::{Backend, StoreResult, Tx, on_tx};
+use super::{Backend, StoreResult, Tx, audit, on_tx};
 use crate::domain::UserId;
 use crate::grid::UserFilter;
 
-/// Who and when, copied into each audit row the statement writes.
-pub struct AuditMeta<'a> {
-    pub actor_id: Option<i64>,
-    pub actor_name: &'a str,
-    pub ip: Option<&'a str>,
-    pub now: i64,
-}
+pub use super::audit::AuditMeta;
 
 /// Records a user may own. Deleting a user who owns any of these is refused. Later
 /// capabilities add their tables here (table, owner column, singular, plural).
@@ -29,35 +23,6 @@ fn sessions_table(tx: &Tx) -> &'static str {
         Backend::Sqlite => "tower_sessions",
         Backend::Postgres => "\"tower_sessions\".\"session\"",
     }
-}
-
-/// Writes one audit row per user matching `cond` (a WHERE over `users u` whose parameters
-/// are `binds`).
-async fn audit_matching(
-    tx: &mut Tx,
-    cond: &str,
-    binds: &[user_filter::Bind],
-    action: &str,
-    meta: &AuditMeta<'_>,
-) -> StoreResult<()> {
-    let n = binds.len() + 1;
-    let sql = format!(
-        "INSERT INTO audit_log (actor_id, actor_name, action, target_type, target_id, target_label, ip, created_at) \
-         SELECT ${n}, ${}, ${}, 'user', u.id, u.username, ${}, ${} FROM users u WHERE {cond}",
-        n + 1,
-        n + 2,
-        n + 3,
-        n + 4
-    );
-    on_tx!(tx, c => bind_all!(sqlx::query(&sql), binds)
-        .bind(meta.actor_id)
-        .bind(meta.actor_name)
-        .bind(action)
-        .bind(meta.ip)
-        .bind(meta.now)
-        .execute(c)
-        .await
-        .map(|_| ()))
 }
 
 /// Removes every session of the users matching `cond`.
@@ -87,7 +52,7 @@ pub async fn set_enabled(
     skip: Option<UserId>,
     meta: &AuditMeta<'_>,
 ) -> StoreResult<u64> {
-    let w = user_filter::build_for(f, 1, tx.backend());
+    let w = user_filter::build(f, 1, tx.backend());
     let from = if enabled { "FALSE" } else { "TRUE" };
     let skip_sql = skip
         .map(|id| format!(" AND u.id <> {id}"))
@@ -98,7 +63,7 @@ pub async fn set_enabled(
     } else {
         "user.disabled"
     };
-    audit_matching(tx, &cond, &w.binds, action, meta).await?;
+    audit::record_matching(tx, &cond, &w.binds, action, None, meta).await?;
     if !enabled {
         end_sessions_matching(tx, &cond, &w.binds).await?;
     }
@@ -124,7 +89,7 @@ pub async fn set_enabled(
 
 /// How many of the users matching `f` have this id (0 or 1): "is it in the selection".
 pub async fn selection_contains(tx: &mut Tx, f: &UserFilter, id: UserId) -> StoreResult<bool> {
-    let w = user_filter::build_for(f, 1, tx.backend());
+    let w = user_filter::build(f, 1, tx.backend());
     let sql = format!(
         "SELECT COUNT(*) FROM users u WHERE ({}) AND u.id = {id}",
         w.sql
@@ -154,8 +119,8 @@ pub async fn activate(tx: &mut Tx, id: UserId, meta: &AuditMeta<'_>) -> StoreRes
     let changed = on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(meta.now).execute(c).await.map(|r| r.rows_affected()))?;
     if changed > 0 {
         let f = UserFilter::only(vec![id]);
-        let w = user_filter::build(&f, 1);
-        audit_matching(tx, &w.sql, &w.binds, "user.activated", meta).await?;
+        let w = user_filter::build(&f, 1, tx.backend());
+        audit::record_matching(tx, &w.sql, &w.binds, "user.activated", None, meta).await?;
     }
     Ok(changed > 0)
 }
@@ -180,8 +145,8 @@ pub async fn owned_records(
 /// cascade. The audit row is written first, while the user's name can still be read.
 pub async fn delete(tx: &mut Tx, id: UserId, meta: &AuditMeta<'_>) -> StoreResult<bool> {
     let f = UserFilter::only(vec![id]);
-    let w = user_filter::build(&f, 1);
-    audit_matching(tx, &w.sql, &w.binds, "user.deleted", meta).await?;
+    let w = user_filter::build(&f, 1, tx.backend());
+    audit::record_matching(tx, &w.sql, &w.binds, "user.deleted", None, meta).await?;
     end_sessions_matching(tx, &w.sql, &w.binds).await?;
     const SQL: &str = "DELETE FROM users WHERE id = $1";
     let n = on_tx!(tx, c => sqlx::query(SQL).bind(id).execute(c).await.map(|r| r.rows_affected()))?;

@@ -3,13 +3,9 @@
 
 use sqlx::QueryBuilder;
 
+use super::user_filter::id_list;
 use super::{Db, StoreResult, Tx, on_db, on_tx};
 use crate::domain::UserId;
-
-/// `ids` for `IN (...)`: integers formatted here, never text from a request.
-fn id_list(ids: &[UserId]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
-}
 
 /// The user a reset is about, as the flow needs them for the email and the audit entry.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -173,43 +169,6 @@ pub async fn insert_many(
             b.push_bind(*user).push_bind(hash).push_bind(now).push_bind(expires_at);
         })
         .build()
-        .execute(c)
-        .await
-        .map(|_| ()))
-}
-
-/// Who requested a mass reset, for its audit rows.
-pub struct AuditActor<'a> {
-    pub id: Option<i64>,
-    pub name: &'a str,
-    pub ip: Option<&'a str>,
-}
-
-/// One `password.reset_requested` audit row per user in `users`, from the users table in
-/// one statement (the same row `audit::record` writes for a single reset).
-pub async fn audit_requested_many(
-    tx: &mut Tx,
-    users: &[UserId],
-    actor: &AuditActor<'_>,
-    details: &str,
-    now: i64,
-) -> StoreResult<()> {
-    if users.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
-        "INSERT INTO audit_log (actor_id, actor_name, action, target_type, target_id, \
-         target_label, details, ip, created_at) \
-         SELECT $1, $2, 'password.reset_requested', 'user', u.id, u.username, $3, $4, $5 \
-         FROM users u WHERE u.id IN ({}) ORDER BY u.id",
-        id_list(users)
-    );
-    on_tx!(tx, c => sqlx::query(&sql)
-        .bind(actor.id)
-        .bind(actor.name)
-        .bind(details)
-        .bind(actor.ip)
-        .bind(now)
         .execute(c)
         .await
         .map(|_| ()))

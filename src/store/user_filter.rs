@@ -38,16 +38,10 @@ pub(crate) fn like_escape(s: &str) -> String {
     out
 }
 
-/// The filter as SQL for any backend. On PostgreSQL prefer `build_for`: without it a
-/// "contains" on username or email cannot use the trigram index (a full scan; fine for a
-/// background export, not for a page).
-pub fn build(f: &UserFilter, first: usize) -> Where {
-    build_for(f, first, None)
-}
-
-/// The filter as SQL for `backend`, with the conditions its indexes need.
-pub fn build_for(f: &UserFilter, first: usize, backend: impl Into<Option<Backend>>) -> Where {
-    let pg = backend.into() == Some(Backend::Postgres);
+/// The filter as SQL for `backend`, with the conditions its indexes need (on PostgreSQL a
+/// "contains" on username or email adds the condition the trigram index serves).
+pub fn build(f: &UserFilter, first: usize, backend: Backend) -> Where {
+    let pg = backend == Backend::Postgres;
     let mut parts: Vec<String> = Vec::new();
     let mut binds = Vec::new();
     let next = |b: Bind, binds: &mut Vec<Bind>| {
@@ -130,9 +124,7 @@ pub fn build_for(f: &UserFilter, first: usize, backend: impl Into<Option<Backend
         if ids.is_empty() {
             parts.push("FALSE".into());
         } else {
-            // Integers formatted here, never text from the request.
-            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-            parts.push(format!("u.id IN ({list})"));
+            parts.push(format!("u.id IN ({})", id_list(ids)));
         }
     }
     Where {
@@ -143,6 +135,12 @@ pub fn build_for(f: &UserFilter, first: usize, backend: impl Into<Option<Backend
         },
         binds,
     }
+}
+
+/// `ids` for `IN (...)`: integers formatted here, never text from a request (an id list
+/// may be long, and each bound parameter would count against the backends' limits).
+pub(crate) fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// A sort column's SQL, whether it is unique (and NOT NULL: then it orders the rows fully

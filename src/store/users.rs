@@ -248,7 +248,7 @@ pub async fn role_labels(db: &Db, id: UserId) -> StoreResult<Vec<String>> {
 
 /// The SQL of `ids_matching_upto`.
 pub fn ids_upto_sql(backend: Backend, f: &UserFilter, limit: i64) -> (String, Vec<Bind>) {
-    let w = user_filter::build_for(f, 1, backend);
+    let w = user_filter::build(f, 1, backend);
     let sql = format!("SELECT u.id FROM users u WHERE {} LIMIT {limit}", w.sql);
     (sql, w.binds)
 }
@@ -261,7 +261,7 @@ pub async fn ids_matching_upto(db: &Db, f: &UserFilter, limit: i64) -> StoreResu
 
 /// The SQL of `count_matching_upto`, for the benchmark's query plans too.
 pub fn count_upto_sql(backend: Backend, f: &UserFilter, cap: i64) -> (String, Vec<Bind>) {
-    let w = user_filter::build_for(f, 1, backend);
+    let w = user_filter::build(f, 1, backend);
     // The cap is our constant, written into the text: PostgreSQL then plans for a LIMIT
     // it knows instead of guessing one for a parameter in a cached generic plan.
     let sql = format!(
@@ -279,7 +279,7 @@ pub async fn count_matching_upto(db: &Db, f: &UserFilter, cap: i64) -> StoreResu
 }
 
 pub async fn count_matching(db: &Db, f: &UserFilter) -> StoreResult<i64> {
-    let w = user_filter::build_for(f, 1, db.backend());
+    let w = user_filter::build(f, 1, db.backend());
     let sql = format!("SELECT COUNT(*) FROM users u WHERE {}", w.sql);
     on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &w.binds).fetch_one(p).await)
 }
@@ -309,7 +309,7 @@ pub fn page_sql(
     limit: i64,
     offset: i64,
 ) -> (String, Vec<Bind>) {
-    let w = user_filter::build_for(f, 1, backend);
+    let w = user_filter::build(f, 1, backend);
     let order = user_filter::order_by_all(sort);
     let key = user_filter::page_key(sort);
     let sql = format!(
@@ -342,7 +342,7 @@ pub async fn role_ids_tx(tx: &mut Tx, id: UserId) -> StoreResult<Vec<i64>> {
 
 /// The ids of the users matching `f` (a mass action's "all matching" selection).
 pub async fn ids_matching(db: &Db, f: &UserFilter) -> StoreResult<Vec<UserId>> {
-    let w = user_filter::build_for(f, 1, db.backend());
+    let w = user_filter::build(f, 1, db.backend());
     let sql = format!("SELECT u.id FROM users u WHERE {} ORDER BY u.id", w.sql);
     on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &w.binds).fetch_all(p).await)
 }

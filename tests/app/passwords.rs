@@ -327,6 +327,23 @@ async fn mass_reset_over_all_matching(backend: Backend) {
         app.grid_usernames("status=password_reset").await,
         vec!["crew1", "crew2", "crew3", "crew4", "crew5"]
     );
+    // One audit row per user reset, by the administrator, not self-service; none for the
+    // skipped disabled user.
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM audit_log a JOIN users u ON u.id = a.target_id \
+             WHERE a.action = 'password.reset_requested' AND a.actor_name = 'admin' \
+             AND a.target_label = u.username AND u.username IN ('crew1', 'crew2', 'crew3', 'crew4', 'crew5') \
+             AND a.details = '{\"self_service\":false}'"
+        )
+        .await,
+        5
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'password.reset_requested'")
+            .await,
+        5
+    );
     // Checked rows, including oneself: oneself is skipped.
     app.post(
         "/admin/user/mass/reset",
