@@ -221,3 +221,29 @@ pub fn stream<'a>(
     let binds: &'a [user_filter::Bind] = binds_out.as_slice();
     on_db!(db, p => Box::pin(bind_all!(sqlx::query_as::<_, ExportRow>(sql), binds).fetch(p)) as RowStream<'a>)
 }
+
+#[cfg(test)]
+mod tests {
+    /// The export's column list stands in for `UserRow`'s: the same columns, in the same
+    /// order, so a column added to one and not the other fails here, not in a job.
+    #[test]
+    fn export_columns_follow_the_user_row() {
+        let name = |c: &str| {
+            let c = c.trim();
+            c.rsplit(" AS ")
+                .next()
+                .unwrap_or(c)
+                .trim_start_matches("u.")
+                .to_owned()
+        };
+        let row: Vec<String> = super::super::users::USER_COLUMNS
+            .split(',')
+            .map(name)
+            .collect();
+        let export: Vec<String> = super::USER_ROW_COLUMNS
+            .iter()
+            .map(|(c, _, _)| name(c))
+            .collect();
+        assert_eq!(export, row);
+    }
+}
