@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -12,6 +12,25 @@ use crate::accounts::oauth_apps::{BearerCaller, verify_bearer};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::api::errors::{BEARER_CHALLENGE, BEARER_INVALID_CHALLENGE};
+
+/// What a malformed `Authorization: Bearer` header is told.
+pub const MALFORMED: &str =
+    "The Authorization header must be \"Bearer\" followed by one access token.";
+
+/// The access token of an `Authorization: Bearer <token>` header (RFC 6750 section 2.1):
+/// None when the header names another scheme or is absent, an error when it names Bearer
+/// without exactly one token. The one reading of the header, for `Bearer` and the JSON:API.
+pub fn bearer_token(headers: &HeaderMap) -> Option<Result<&str, &'static str>> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let mut words = value.split_whitespace();
+    if !words.next()?.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    Some(match (words.next(), words.next()) {
+        (Some(token), None) => Ok(token),
+        _ => Err(MALFORMED),
+    })
+}
 
 /// A request carrying a valid access token, acting as its application's owner.
 #[derive(Debug, Clone)]
@@ -26,15 +45,10 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim());
-        let Some(token) = token else {
-            return Err(challenge(None));
+        let token = match bearer_token(&parts.headers) {
+            None => return Err(challenge(None)),
+            Some(Err(malformed)) => return Err(challenge(Some(malformed))),
+            Some(Ok(token)) => token,
         };
         match verify_bearer(&state, token).await {
             Ok(caller) => Ok(Bearer(caller)),

@@ -583,6 +583,9 @@ async fn bearer_tokens_are_checked(backend: Backend) {
         "{challenges:?}"
     );
     refused(&app, "not-a-token").await;
+    // "Bearer" must be followed by exactly one token.
+    refused(&app, "").await;
+    refused(&app, "two tokens").await;
 
     // Tampered: claim to act as the administrator, keeping bob's signature.
     let parts: Vec<&str> = token.split('.').collect();

@@ -16,6 +16,7 @@ use crate::state::AppState;
 use crate::store::oauth_apps::AppId;
 use crate::store::organizations::OrganizationRow;
 use crate::store::users::UserRow;
+use crate::web::bearer::bearer_token;
 use crate::web::session::actor_for_user as actor_for;
 
 /// How the caller proved who they are.
@@ -41,21 +42,18 @@ fn presented(parts: &Parts) -> Result<Option<Presented>, ApiError> {
     if let Some(token) = wsse::token(&parts.headers) {
         return token.map(|t| Some(Presented::Wsse(t)));
     }
-    let authorization = parts
+    if let Some(token) = bearer_token(&parts.headers) {
+        return match token {
+            Ok(token) => Ok(Some(Presented::Bearer(token.to_owned()))),
+            Err(malformed) => Err(ApiError::invalid_bearer(malformed)),
+        };
+    }
+    let scheme = parts
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_whitespace().next())
         .unwrap_or("");
-    let mut words = authorization.split_whitespace();
-    let scheme = words.next().unwrap_or("");
-    if scheme.eq_ignore_ascii_case("bearer") {
-        return match (words.next(), words.next()) {
-            (Some(token), None) => Ok(Some(Presented::Bearer(token.to_owned()))),
-            _ => Err(ApiError::invalid_bearer(
-                "The Authorization header must be \"Bearer\" followed by one access token.",
-            )),
-        };
-    }
     if scheme.eq_ignore_ascii_case("wsse") {
         return Err(ApiError::unauthorized(format!(
             "The Authorization header names WSSE, but the {} header with the UsernameToken is missing.",
