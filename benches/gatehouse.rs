@@ -165,6 +165,11 @@ impl Args {
     }
 }
 
+// The same allocator as the server binary (src/main.rs), so the server measured here
+// allocates as it does in production.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let Some(scenario) = args.scenario else {

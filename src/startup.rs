@@ -1,6 +1,7 @@
 //! Builds the application from settings: database, migrations, sessions, router; binds
 //! the listener. Used by `main` and by the tests, which bind port 0.
 
+use crate::accounts::wsse_nonces::NonceRecorder;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +33,7 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
     let db = Db::connect(&settings.database.url, settings.database.max_connections).await?;
     db.migrate().await?;
     Ok(AppState {
+        nonces: NonceRecorder::start(db.clone()),
         db,
         oauth_keys: OauthKeys::new(&settings.oauth),
         settings: Arc::new(settings),

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use crate::accounts::api_key_cipher::ApiKeyCipher;
 use crate::accounts::hashing::Hashing;
 use crate::accounts::oauth_keys::OauthKeys;
+use crate::accounts::wsse_nonces::NonceRecorder;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::mail::OutboxSignal;
@@ -22,4 +23,6 @@ pub struct AppState {
     pub api_key_cipher: ApiKeyCipher,
     /// The OAuth signing keys, loaded lazily and re-checked while running.
     pub oauth_keys: OauthKeys,
+    /// Records the WSSE nonces of API requests in the database, in groups.
+    pub nonces: NonceRecorder,
 }

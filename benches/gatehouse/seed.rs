@@ -309,7 +309,11 @@ pub async fn prepare(
         db.close().await;
     }
     let db = bdb.connect().await?;
-    section.fact("Database", db::engine_version(&db).await?);
+    let mut engine = db::engine_version(&db).await?;
+    if args.backend == crate::Backend::Postgres {
+        engine = format!("{engine}, over {}", db::pg_transport(&bdb.url));
+    }
+    section.fact("Database", engine);
     db.close().await;
     Ok(())
 }

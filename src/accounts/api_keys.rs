@@ -215,10 +215,13 @@ pub async fn verify_wsse(
     // acts in. An unknown user is compared against a key nobody has, so every path ends
     // in the same comparison and the same answer.
     let mut candidates = Vec::new();
-    let user = users::find_by_login(&state.db, &login_key).await?;
+    let found = api_keys::find_login_with_keys(&state.db, &login_key).await?;
+    let (user, keys) = match found {
+        Some(f) => (Some(f.user), f.keys),
+        None => (None, Vec::new()),
+    };
     if let Some(user) = &user {
-        // One statement for every organization's key: this runs on every API request.
-        for k in api_keys::of_member(&state.db, user.id).await? {
+        for k in keys {
             let sealed = Sealed {
                 ciphertext: k.key_ciphertext,
                 nonce: k.key_nonce,
@@ -249,9 +252,14 @@ pub async fn verify_wsse(
     let (Some(user), Some(organization)) = (user, matched) else {
         return Ok(Err(WsseRefusal::BadCredentials));
     };
-    // Kept until the token itself expires; after that, `Created` refuses a replay. One
-    // statement, so two processes given the same token at once cannot both accept it.
-    if !nonces::remember(&state.db, &token.nonce, token.created_at + lifetime, now).await? {
+    // Kept until the token itself expires; after that, `Created` refuses a replay. The
+    // database's unique key decides, so two processes given the same token at once cannot
+    // both accept it.
+    if !state
+        .nonces
+        .remember(&token.nonce, token.created_at + lifetime, now)
+        .await?
+    {
         return Ok(Err(WsseRefusal::NonceReused));
     }
     if let Err(r) = standing(&user) {

@@ -16,6 +16,7 @@ pub mod organizations;
 pub mod passwords;
 pub mod users;
 pub mod views;
+pub mod wsse_nonces;
 
 /// Who is acting, for authorization and the audit log.
 #[derive(Debug, Clone)]

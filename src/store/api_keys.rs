@@ -1,5 +1,6 @@
 //! `api_keys`: one encrypted key per user per organization.
 
+use super::users::{USER_COLUMNS, UserRow};
 use super::{Db, StoreResult, Tx, on_db, on_tx};
 use crate::domain::{OrganizationId, UserId};
 
@@ -42,7 +43,7 @@ pub async fn replace(
 }
 
 /// A user's key in one organization they belong to, with what WSSE needs of it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct MemberKeyRow {
     pub organization_id: OrganizationId,
     pub organization_name: String,
@@ -51,13 +52,60 @@ pub struct MemberKeyRow {
     pub key_nonce: Vec<u8>,
 }
 
-/// Every key of `user` in an organization they still belong to, in the order of
-/// `organizations::of_user`: one statement where WSSE made one per organization.
-pub async fn of_member(db: &Db, user: UserId) -> StoreResult<Vec<MemberKeyRow>> {
-    const SQL: &str = "SELECT o.id AS organization_id, o.name AS organization_name, \
-        o.enabled AS organization_enabled, k.key_ciphertext, k.key_nonce \
-        FROM user_organizations uo JOIN organizations o ON o.id = uo.organization_id \
-        JOIN api_keys k ON k.user_id = uo.user_id AND k.organization_id = uo.organization_id \
-        WHERE uo.user_id = $1 ORDER BY o.name_key";
-    on_db!(db, p => sqlx::query_as::<_, MemberKeyRow>(SQL).bind(user).fetch_all(p).await)
+/// The user signing in as `login_key` (username or email key), with every key they have in
+/// an organization they still belong to (in the order of `organizations::of_user`).
+#[derive(Debug, Clone)]
+pub struct LoginWithKeys {
+    pub user: UserRow,
+    pub keys: Vec<MemberKeyRow>,
+}
+
+/// One row of the statement below: the user, and one membership with its key, or not.
+#[derive(sqlx::FromRow)]
+struct LoginKeyRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    organization_id: Option<OrganizationId>,
+    organization_name: Option<String>,
+    organization_enabled: Option<bool>,
+    key_ciphertext: Option<Vec<u8>>,
+    key_nonce: Option<Vec<u8>>,
+}
+
+/// The user and their keys in one statement: WSSE runs this on every API request, and a
+/// round trip to the database costs more than the join.
+pub async fn find_login_with_keys(db: &Db, login_key: &str) -> StoreResult<Option<LoginWithKeys>> {
+    let sql = format!(
+        "WITH u AS (SELECT {USER_COLUMNS} FROM users u WHERE u.username_key = $1 \
+           UNION ALL SELECT {USER_COLUMNS} FROM users u WHERE u.email_key = $1 LIMIT 1) \
+         SELECT u.*, o.id AS organization_id, o.name AS organization_name, \
+           o.enabled AS organization_enabled, k.key_ciphertext, k.key_nonce \
+         FROM u LEFT JOIN user_organizations uo ON uo.user_id = u.id \
+         LEFT JOIN organizations o ON o.id = uo.organization_id \
+         LEFT JOIN api_keys k ON k.user_id = uo.user_id AND k.organization_id = uo.organization_id \
+         ORDER BY o.name_key"
+    );
+    let rows: Vec<LoginKeyRow> =
+        on_db!(db, p => sqlx::query_as::<_, LoginKeyRow>(&sql).bind(login_key).fetch_all(p).await)?;
+    let mut rows = rows.into_iter();
+    let Some(first) = rows.next() else {
+        return Ok(None);
+    };
+    // Memberships without a key (and a user with no membership) come with NULLs.
+    let keys = std::iter::once(&first)
+        .chain(rows.as_slice())
+        .filter_map(|r| {
+            Some(MemberKeyRow {
+                organization_id: r.organization_id?,
+                organization_name: r.organization_name.clone()?,
+                organization_enabled: r.organization_enabled?,
+                key_ciphertext: r.key_ciphertext.clone()?,
+                key_nonce: r.key_nonce.clone()?,
+            })
+        })
+        .collect();
+    Ok(Some(LoginWithKeys {
+        user: first.user,
+        keys,
+    }))
 }

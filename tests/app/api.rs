@@ -19,6 +19,7 @@ use crate::common::{
 both_backends!(
     wsse_with_a_key_from_the_user_page_is_accepted,
     wsse_refusals_say_what_is_wrong,
+    a_nonce_sent_many_times_at_once_is_accepted_once,
     unknown_user_and_wrong_key_are_indistinguishable,
     refused_accounts_and_own_keys,
     regenerating_replaces_the_key_at_once,
@@ -528,6 +529,50 @@ async fn wsse_refusals_say_what_is_wrong(backend: Backend) {
             .status,
         StatusCode::OK
     );
+}
+
+/// Nonces are written in groups (`accounts::wsse_nonces`): the same token sent many times
+/// at once is still accepted once, and distinct tokens sent with it are all accepted.
+async fn a_nonce_sent_many_times_at_once_is_accepted_once(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    app.login_as_admin().await;
+    let key = generate_key(&app, 1).await;
+    let api = Api::new(&app, "admin", &key);
+    let now = rfc3339(app.state.clock.now());
+    let same = wsse("admin", &key, &now);
+    let distinct: Vec<String> = (0..20).map(|_| wsse("admin", &key, &now)).collect();
+    let requests = std::iter::repeat_n(&same, 20)
+        .chain(&distinct)
+        .map(|h| api.with_header(Method::GET, "/api/users?page[size]=1", h));
+    let answers = futures_util::future::join_all(requests).await;
+    let (same, distinct) = answers.split_at(20);
+
+    let accepted: Vec<&Answer> = same.iter().filter(|a| a.status == StatusCode::OK).collect();
+    assert_eq!(accepted.len(), 1, "the same nonce is accepted exactly once");
+    for a in same.iter().filter(|a| a.status != StatusCode::OK) {
+        assert_refused(a, "Previously used nonce detected.");
+    }
+    for a in distinct {
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM wsse_nonces").await, 21);
+
+    // Queued from one task, these land in the same group or few groups: a nonce repeated
+    // within a group is new only once.
+    let now = app.state.clock.now();
+    let nonces = &app.state.nonces;
+    let repeated = (0..10).map(|_| nonces.remember("repeated", now + 60, now));
+    let fresh = (0..10).map(|i| format!("fresh-{i}")).collect::<Vec<_>>();
+    let fresh = fresh.iter().map(|n| nonces.remember(n, now + 60, now));
+    let new: Vec<bool> = futures_util::future::join_all(repeated.chain(fresh))
+        .await
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(new[..10].iter().filter(|n| **n).count(), 1, "{new:?}");
+    assert!(new[10..].iter().all(|n| *n), "{new:?}");
 }
 
 async fn unknown_user_and_wrong_key_are_indistinguishable(backend: Backend) {

@@ -180,11 +180,15 @@ impl IntoResponse for ApiError {
 }
 
 /// A JSON:API document response.
-pub fn document(status: StatusCode, body: &serde_json::Value) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(JSON_API))],
-        body.to_string(),
-    )
-        .into_response()
+pub fn document(status: StatusCode, body: &impl Serialize) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (
+            status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(JSON_API))],
+            bytes,
+        )
+            .into_response(),
+        // Only a map with non-string keys fails to serialize, and no document has one.
+        Err(e) => ApiError::from(AppError::Internal(e.into())).into_response(),
+    }
 }

@@ -8,7 +8,9 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::{Map, Value};
 
 use super::JsonApiBody;
 use super::caller::ApiCaller;
@@ -77,41 +79,109 @@ fn self_link(state: &AppState, id: UserId) -> String {
     state.settings.public_link(&format!("/api/users/{id}"))
 }
 
-fn resource(state: &AppState, u: &UserRow, fields: Option<&[String]>) -> Value {
-    let mut attributes = json!({
-        "username": u.username,
-        "email": u.email,
-        "namePrefix": u.name_prefix,
-        "firstName": u.first_name,
-        "middleName": u.middle_name,
-        "lastName": u.last_name,
-        "nameSuffix": u.name_suffix,
-        "birthday": u.birthday,
-        "phone": u.phone,
-        "enabled": u.enabled,
-        "authStatus": u.auth_status,
-        "lastLogin": u.last_login_at.map(crate::clock::rfc3339),
-        "loginCount": u.login_count,
-        "createdAt": crate::clock::rfc3339(u.created_at),
-        "updatedAt": crate::clock::rfc3339(u.updated_at),
-    });
-    if let (Some(keep), Some(map)) = (fields, attributes.as_object_mut()) {
-        map.retain(|k, _| keep.iter().any(|f| f == k));
-    }
-    json!({
-        "type": TYPE,
-        "id": u.id.to_string(),
-        "attributes": attributes,
-        "links": { "self": self_link(state, u.id) },
-    })
+/// One `users` resource object. Serialized straight from the row: a list is 25 of these per
+/// request, and going through `serde_json::Value` (a map per object) was a tenth of the
+/// server's CPU under load.
+#[derive(Serialize)]
+struct Resource<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: String,
+    attributes: Attributes<'a>,
+    links: SelfLink,
 }
 
-fn single(state: &AppState, u: &UserRow, fields: Option<&[String]>) -> Value {
-    json!({
-        "data": resource(state, u, fields),
-        "links": { "self": self_link(state, u.id) },
-        "jsonapi": { "version": "1.1" },
-    })
+#[derive(Serialize)]
+struct SelfLink {
+    #[serde(rename = "self")]
+    this: String,
+}
+
+/// The attributes, limited to `fields[users]` when the caller asked for a sparse fieldset.
+struct Attributes<'a> {
+    user: &'a UserRow,
+    fields: Option<&'a [String]>,
+}
+
+impl Serialize for Attributes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let u = self.user;
+        let keep = |name: &str| self.fields.is_none_or(|f| f.iter().any(|k| k == name));
+        let mut map = s.serialize_map(None)?;
+        macro_rules! attribute {
+            ($name:literal, $value:expr) => {
+                if keep($name) {
+                    map.serialize_entry($name, &$value)?;
+                }
+            };
+        }
+        attribute!("username", u.username);
+        attribute!("email", u.email);
+        attribute!("namePrefix", u.name_prefix);
+        attribute!("firstName", u.first_name);
+        attribute!("middleName", u.middle_name);
+        attribute!("lastName", u.last_name);
+        attribute!("nameSuffix", u.name_suffix);
+        attribute!("birthday", u.birthday);
+        attribute!("phone", u.phone);
+        attribute!("enabled", u.enabled);
+        attribute!("authStatus", u.auth_status);
+        attribute!("lastLogin", u.last_login_at.map(crate::clock::rfc3339));
+        attribute!("loginCount", u.login_count);
+        attribute!("createdAt", crate::clock::rfc3339(u.created_at));
+        attribute!("updatedAt", crate::clock::rfc3339(u.updated_at));
+        map.end()
+    }
+}
+
+fn resource<'a>(state: &AppState, u: &'a UserRow, fields: Option<&'a [String]>) -> Resource<'a> {
+    Resource {
+        kind: TYPE,
+        id: u.id.to_string(),
+        attributes: Attributes { user: u, fields },
+        links: SelfLink {
+            this: self_link(state, u.id),
+        },
+    }
+}
+
+#[derive(Serialize)]
+struct JsonApiVersion {
+    version: &'static str,
+}
+
+const JSONAPI: JsonApiVersion = JsonApiVersion { version: "1.1" };
+
+#[derive(Serialize)]
+struct Single<'a> {
+    data: Resource<'a>,
+    links: SelfLink,
+    jsonapi: JsonApiVersion,
+}
+
+fn single<'a>(state: &AppState, u: &'a UserRow, fields: Option<&'a [String]>) -> Single<'a> {
+    Single {
+        data: resource(state, u, fields),
+        links: SelfLink {
+            this: self_link(state, u.id),
+        },
+        jsonapi: JSONAPI,
+    }
+}
+
+#[derive(Serialize)]
+struct Collection<'a> {
+    data: Vec<Resource<'a>>,
+    links: Map<String, Value>,
+    jsonapi: JsonApiVersion,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    meta: Option<CollectionMeta>,
+}
+
+#[derive(Serialize)]
+struct CollectionMeta {
+    #[serde(rename = "totalCount")]
+    total_count: i64,
 }
 
 /// A non-number id names no resource.
@@ -354,20 +424,19 @@ pub async fn list(
     if has_next {
         links.insert("next".into(), page_link(&state, &q, q.page + 1).into());
     }
-    let data: Vec<Value> = rows
-        .iter()
-        .map(|u| resource(&state, u, q.fields.as_deref()))
-        .collect();
-    let mut body = json!({
-        "data": data,
-        "links": links,
-        "jsonapi": { "version": "1.1" },
-    });
     let mut response_headers = HeaderMap::new();
     if let Some(total) = total {
-        body["meta"] = json!({ "totalCount": total });
         response_headers.insert(TOTAL_COUNT, HeaderValue::from(total));
     }
+    let body = Collection {
+        data: rows
+            .iter()
+            .map(|u| resource(&state, u, q.fields.as_deref()))
+            .collect(),
+        links,
+        jsonapi: JSONAPI,
+        meta: total.map(|total_count| CollectionMeta { total_count }),
+    };
     Ok((response_headers, document(StatusCode::OK, &body)).into_response())
 }
 
