@@ -168,12 +168,18 @@ pub async fn delete(
 
 /// The enabled organizations a user can work in: (id, name).
 pub async fn workable(state: &AppState, user: UserId) -> AppResult<Vec<(OrganizationId, String)>> {
-    Ok(organizations::of_user(&state.db, user)
-        .await?
+    Ok(workable_of(organizations::of_user(&state.db, user).await?))
+}
+
+/// The organizations of a membership list (id, name, enabled) the user may work in now.
+pub fn workable_of(
+    memberships: Vec<(OrganizationId, String, bool)>,
+) -> Vec<(OrganizationId, String)> {
+    memberships
         .into_iter()
         .filter(|(_, _, enabled)| *enabled)
         .map(|(id, name, _)| (id, name))
-        .collect())
+        .collect()
 }
 
 /// The organization a session starts in: the last one used if still workable, else the

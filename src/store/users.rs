@@ -64,6 +64,57 @@ pub async fn find(db: &Db, id: UserId) -> StoreResult<Option<UserRow>> {
     on_db!(db, p => sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(p).await)
 }
 
+/// A user with their organizations (id, name, enabled), ordered by name.
+#[derive(Debug, Clone)]
+pub struct UserWithOrganizations {
+    pub user: UserRow,
+    pub organizations: Vec<(OrganizationId, String, bool)>,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserOrganizationRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    organization_id: Option<OrganizationId>,
+    organization_name: Option<String>,
+    organization_enabled: Option<bool>,
+}
+
+/// `find` and the user's organizations in one statement: every signed-in page needs both.
+pub async fn find_with_organizations(
+    db: &Db,
+    id: UserId,
+) -> StoreResult<Option<UserWithOrganizations>> {
+    let sql = format!(
+        "WITH u AS (SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1) \
+         SELECT u.*, o.id AS organization_id, o.name AS organization_name, \
+           o.enabled AS organization_enabled \
+         FROM u LEFT JOIN user_organizations uo ON uo.user_id = u.id \
+         LEFT JOIN organizations o ON o.id = uo.organization_id \
+         ORDER BY o.name_key"
+    );
+    let rows: Vec<UserOrganizationRow> = on_db!(db, p => sqlx::query_as::<_, UserOrganizationRow>(&sql).bind(id).fetch_all(p).await)?;
+    let mut rows = rows.into_iter();
+    let Some(first) = rows.next() else {
+        return Ok(None);
+    };
+    // A user without organizations comes as one row of NULLs.
+    let organizations = std::iter::once(&first)
+        .chain(rows.as_slice())
+        .filter_map(|r| {
+            Some((
+                r.organization_id?,
+                r.organization_name.clone()?,
+                r.organization_enabled?,
+            ))
+        })
+        .collect();
+    Ok(Some(UserWithOrganizations {
+        user: first.user,
+        organizations,
+    }))
+}
+
 /// Looks a user up by the case-insensitive key of their username or primary email.
 pub async fn find_by_login(db: &Db, key: &str) -> StoreResult<Option<UserRow>> {
     let sql = format!(

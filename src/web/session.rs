@@ -172,10 +172,10 @@ where
             .await
             .map_err(IntoResponse::into_response)?
         {
-            Some(user) => {
+            Some((user, workable)) => {
                 // Every request works in an organization the user may use now; when none
                 // is left (all disabled, membership removed) the session ends.
-                let (org, workable) = current_org(&state, &session, user.id)
+                let org = current_org(&state, &session, user.id, &workable)
                     .await
                     .map_err(IntoResponse::into_response)?;
                 let Some(org) = org else {
@@ -197,21 +197,25 @@ where
     }
 }
 
-/// The user of this session if it is still allowed in; otherwise the session's identity is
-/// dropped (the user was disabled, locked, reset, deleted, or changed password elsewhere).
-async fn load_user(state: &AppState, session: &Session) -> Result<Option<UserRow>, AppError> {
+/// The user of this session if it is still allowed in, with the organizations they may
+/// work in; otherwise the session's identity is dropped (the user was disabled, locked,
+/// reset, deleted, or changed password elsewhere).
+async fn load_user(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<(UserRow, Vec<(OrganizationId, String)>)>, AppError> {
     let Some(uid) = session.get::<i64>(UID).await.map_err(internal)? else {
         return Ok(None);
     };
     let epoch = session.get::<i64>(EPOCH).await.map_err(internal)?;
-    let user = users::find(&state.db, uid).await?;
-    match user {
-        Some(u)
-            if u.enabled
-                && Some(u.session_epoch) == epoch
-                && AuthStatus::parse(&u.auth_status) == Some(AuthStatus::Active) =>
+    let found = users::find_with_organizations(&state.db, uid).await?;
+    match found {
+        Some(f)
+            if f.user.enabled
+                && Some(f.user.session_epoch) == epoch
+                && AuthStatus::parse(&f.user.auth_status) == Some(AuthStatus::Active) =>
         {
-            Ok(Some(u))
+            Ok(Some((f.user, organizations::workable_of(f.organizations))))
         }
         _ => {
             session.flush().await.map_err(internal)?;
@@ -338,17 +342,17 @@ async fn current_org(
     state: &AppState,
     session: &Session,
     user: i64,
-) -> Result<(Option<OrganizationId>, Vec<(OrganizationId, String)>), AppError> {
-    let workable = organizations::workable(state, user).await?;
+    workable: &[(OrganizationId, String)],
+) -> Result<Option<OrganizationId>, AppError> {
     let stored = session.get::<OrganizationId>(ORG).await.map_err(internal)?;
     if let Some(o) = stored.filter(|o| workable.iter().any(|(id, _)| id == o)) {
-        return Ok((Some(o), workable));
+        return Ok(Some(o));
     }
     let initial = organizations::initial(state, user).await?;
     if let Some(o) = initial {
         session.insert(ORG, o).await.map_err(internal)?;
     }
-    Ok((initial, workable))
+    Ok(initial)
 }
 
 /// Records the switch in the session (the rules have checked it).
@@ -403,25 +407,27 @@ where
         let session = Session::from_request_parts(parts, &state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let user = match parts.extensions.get::<CurrentUser>() {
-            Some(CurrentUser(u)) => Some(u.clone()),
-            None => load_user(&state, &session)
-                .await
-                .map_err(IntoResponse::into_response)?,
-        };
         let cached = parts
             .extensions
-            .get::<CurrentOrg>()
+            .get::<CurrentUser>()
+            .zip(parts.extensions.get::<CurrentOrg>())
             .zip(parts.extensions.get::<WorkableOrgs>());
-        let (orgs, current_org) = match (&user, cached) {
-            (Some(_), Some((CurrentOrg(o), WorkableOrgs(orgs)))) => (orgs.clone(), Some(*o)),
-            (Some(u), None) => {
-                let (current, orgs) = current_org(&state, &session, u.id)
-                    .await
-                    .map_err(IntoResponse::into_response)?;
-                (orgs, current)
+        let (user, orgs, current_org) = match cached {
+            Some(((CurrentUser(u), CurrentOrg(o)), WorkableOrgs(orgs))) => {
+                (Some(u.clone()), orgs.clone(), Some(*o))
             }
-            (None, _) => (Vec::new(), None),
+            None => match load_user(&state, &session)
+                .await
+                .map_err(IntoResponse::into_response)?
+            {
+                Some((u, orgs)) => {
+                    let current = current_org(&state, &session, u.id, &orgs)
+                        .await
+                        .map_err(IntoResponse::into_response)?;
+                    (Some(u), orgs, current)
+                }
+                None => (None, Vec::new(), None),
+            },
         };
         let csrf = csrf_token(&session)
             .await
