@@ -34,6 +34,7 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
     db.migrate().await?;
     Ok(AppState {
         nonces: NonceRecorder::start(db.clone()),
+        key_sample: Default::default(),
         db,
         oauth_keys: OauthKeys::new(&settings.oauth),
         settings: Arc::new(settings),

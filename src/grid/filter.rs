@@ -133,6 +133,10 @@ pub struct TextFilter {
     pub field: TextField,
     pub op: TextOp,
     pub value: String,
+    /// For "contains" on username or email: the part of the value PostgreSQL's trigram
+    /// index looks up (`grid::probe`); the whole value is matched all the same. Not part
+    /// of the URL.
+    pub index_part: Option<String>,
 }
 
 /// An inclusive range of Unix seconds; either end may be open.

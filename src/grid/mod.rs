@@ -2,6 +2,7 @@
 //! (the whole grid state lives there) into a `UserFilter` and allow-listed sort columns.
 
 pub mod filter;
+pub mod probe;
 
 use std::collections::HashMap;
 
@@ -137,6 +138,7 @@ impl GridQuery {
                 field,
                 op,
                 value: value.to_owned(),
+                index_part: None,
             });
         }
         match get("enabled") {
@@ -333,6 +335,11 @@ pub const FEW_MATCHES: i64 = 500;
 pub async fn load(state: &AppState, q: &GridQuery) -> AppResult<GridPage> {
     let limit = i64::from(q.size);
     let offset = i64::from(q.page - 1) * limit;
+    let filter = with_index_parts(state, &q.filter).await;
+    let q = &GridQuery {
+        filter,
+        ..q.clone()
+    };
     let few = users::ids_matching_upto(&state.db, &q.filter, FEW_MATCHES + 1).await?;
     let found = i64::try_from(few.len()).unwrap_or(i64::MAX);
     let (total, exact, rows) = if found <= FEW_MATCHES {
@@ -362,6 +369,34 @@ pub async fn load(state: &AppState, q: &GridQuery) -> AppResult<GridPage> {
         })
         .collect();
     Ok(GridPage { rows, total, exact })
+}
+
+/// The filter with, for each username or email "contains" on PostgreSQL, the part of the
+/// term its trigram index should look up (`probe`). Without a sample (SQLite, or the
+/// sample could not be read) the filter is used as it is.
+async fn with_index_parts(state: &AppState, f: &UserFilter) -> UserFilter {
+    let mut f = f.clone();
+    let searched = |t: &TextFilter| {
+        t.op == TextOp::Contains && matches!(t.field, TextField::Username | TextField::Email)
+    };
+    if state.db.backend() != crate::store::Backend::Postgres || !f.text.iter().any(searched) {
+        return f;
+    }
+    let sample = state
+        .key_sample
+        .get(state.clock.now(), async || {
+            users::key_sample(&state.db, probe::SAMPLE_ROWS).await
+        })
+        .await;
+    match sample {
+        Ok(sample) => {
+            for t in f.text.iter_mut().filter(|t| searched(t)) {
+                t.index_part = probe::cheaper_part(&t.value.to_lowercase(), &sample);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "could not sample user keys; searching as typed"),
+    }
+    f
 }
 
 #[cfg(test)]

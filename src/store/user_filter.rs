@@ -80,10 +80,14 @@ pub fn build(f: &UserFilter, first: usize, backend: Backend) -> Where {
                 parts.push(format!("{col} LIKE {p} ESCAPE '\\'"));
                 if pg && matches!(t.field, TextField::Username | TextField::Email) {
                     // Implied by the line above (a substring of either key is a substring
-                    // of both joined), and what PostgreSQL's one trigram index over both
-                    // keys serves (migration 0030). Not on SQLite: naming the other key
+                    // of both joined, and so is any part of it), and what PostgreSQL's one
+                    // trigram index over both keys serves (migration 0030). Not on SQLite: naming the other key
                     // there turns a scan of the narrow key index into a scan of the table.
-                    let p = next(Bind::Text(pattern), &mut binds);
+                    let looked_up = t
+                        .index_part
+                        .as_deref()
+                        .map_or(pattern, |part| format!("%{}%", like_escape(part)));
+                    let p = next(Bind::Text(looked_up), &mut binds);
                     parts.push(format!(
                         "(u.username_key || ' ' || u.email_key) LIKE {p} ESCAPE '\\'"
                     ));

@@ -329,6 +329,28 @@ pub async fn count_matching_upto(db: &Db, f: &UserFilter, cap: i64) -> StoreResu
     on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &binds).fetch_one(p).await)
 }
 
+/// About `n` keys (username and email joined, as the trigram index joins them) from pages
+/// picked at random, for `grid::probe`. PostgreSQL only, the one backend with that index;
+/// empty on SQLite.
+pub async fn key_sample(db: &Db, n: i64) -> StoreResult<Vec<String>> {
+    let Db::Postgres(p) = db else {
+        return Ok(Vec::new());
+    };
+    const ROWS: &str = "SELECT reltuples::float8 FROM pg_class WHERE oid = 'users'::regclass";
+    let rows: f64 = sqlx::query_scalar(ROWS).fetch_one(p).await?;
+    // Never analyzed (-1) or small: the whole table, up to the limit.
+    let percent = if rows > n as f64 {
+        (100.0 * n as f64 / rows).clamp(0.001, 100.0)
+    } else {
+        100.0
+    };
+    let sql = format!(
+        "SELECT username_key || ' ' || email_key FROM users TABLESAMPLE SYSTEM ({percent:.4}) \
+         LIMIT {n}"
+    );
+    sqlx::query_scalar(&sql).fetch_all(p).await
+}
+
 pub async fn count_matching(db: &Db, f: &UserFilter) -> StoreResult<i64> {
     let w = user_filter::build(f, 1, db.backend());
     let sql = format!("SELECT COUNT(*) FROM users u WHERE {}", w.sql);

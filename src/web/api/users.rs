@@ -328,6 +328,7 @@ fn parse_query(raw: Option<&str>, collection: bool) -> Result<Query, ApiError> {
                         TextField::Username
                     },
                     op: TextOp::Is,
+                    index_part: None,
                     value: value.clone(),
                 });
             }
