@@ -77,6 +77,8 @@ pub struct GridQuery {
     pub desc: bool,
     pub page: u32,
     pub size: u32,
+    /// `count=all`: count every matching user instead of stopping at `COUNT_CAP`.
+    pub count_all: bool,
 }
 
 impl Default for GridQuery {
@@ -87,6 +89,7 @@ impl Default for GridQuery {
             desc: false,
             page: 1,
             size: DEFAULT_PAGE_SIZE,
+            count_all: false,
         }
     }
 }
@@ -140,6 +143,15 @@ impl GridQuery {
                 value: value.to_owned(),
                 index_part: None,
             });
+        }
+        match get("count") {
+            None => {}
+            Some("all") => q.count_all = true,
+            Some(v) => {
+                return Err(bad(format!(
+                    "count takes only \"all\" (count every matching user), not {v:?}."
+                )));
+            }
         }
         match get("enabled") {
             None => {}
@@ -282,7 +294,19 @@ impl GridQuery {
         pairs.push(("dir".into(), if desc { "desc" } else { "asc" }.into()));
         pairs.push(("page".into(), page.to_string()));
         pairs.push(("size".into(), size.to_string()));
+        if self.count_all {
+            pairs.push(("count".into(), "all".into()));
+        }
         format!("/admin/user?{}", encode(&pairs))
+    }
+
+    /// This grid state (same page) with every matching user counted.
+    pub fn count_all_href(&self) -> String {
+        let all = Self {
+            count_all: true,
+            ..self.clone()
+        };
+        all.href(self.sort, self.desc, self.page, self.size)
     }
 
     pub fn text_value(&self, field: TextField) -> (&str, TextOp) {
@@ -312,23 +336,26 @@ pub fn parse_query_string(qs: &str) -> AppResult<GridQuery> {
 
 pub struct GridPage {
     pub rows: Vec<GridRow>,
-    /// Matching users, exact up to `COUNT_CAP`.
+    /// Matching users, exact up to `COUNT_CAP` (or all of them with `count=all`).
     pub total: i64,
-    /// False when there are more than `COUNT_CAP` (the grid then says "10,000+").
+    /// False when there are more than `COUNT_CAP` (the grid then says "1000+").
     pub exact: bool,
 }
 
-/// Counting stops here: past it the grid shows "10,000+" and pages on with Next.
-pub const COUNT_CAP: i64 = 10_000;
+/// Counting stops here: past it the grid shows "1000+", pages on with Next, and offers
+/// to count them all (`count=all`). Counting is what a page of a large set costs most: up to
+/// 10,000 it was about 40% of the work per page view at a million users (BENCHMARKS.md);
+/// an exact count of a million, about 60 ms, is for when it is asked for.
+pub const COUNT_CAP: i64 = 1_000;
 
 pub struct GridRow {
     pub user: UserRow,
     pub organizations: Vec<String>,
 }
 
-/// Up to this many matching users, the grid reads the whole matching set once (ids only)
-/// and takes its count and page from it. A selective filter (an email "contains" served by
-/// a trigram index) then runs its costly search once per page view instead of twice (for
+/// Up to this many users matching a "contains" search, the grid reads the whole matching
+/// set once (ids only) and takes its count and page from it. A selective search (an email
+/// "contains" served by a trigram index) then runs once per page view instead of twice (for
 /// the count and for the page); a large set costs one extra read of this many ids.
 pub const FEW_MATCHES: i64 = 500;
 
@@ -340,9 +367,18 @@ pub async fn load(state: &AppState, q: &GridQuery) -> AppResult<GridPage> {
         filter,
         ..q.clone()
     };
-    let few = users::ids_matching_upto(&state.db, &q.filter, FEW_MATCHES + 1).await?;
-    let found = i64::try_from(few.len()).unwrap_or(i64::MAX);
-    let (total, exact, rows) = if found <= FEW_MATCHES {
+    // Only a "contains" search is costly enough to be worth reading its matches once for
+    // both the count and the page; for the other filters (indexes, a view) the ids would
+    // be one more statement per page view, and a large set is the common case.
+    let few = if q.filter.text.iter().any(|t| t.op == TextOp::Contains) {
+        Some(users::ids_matching_upto(&state.db, &q.filter, FEW_MATCHES + 1).await?)
+    } else {
+        None
+    };
+    let found = few
+        .as_ref()
+        .map_or(i64::MAX, |f| i64::try_from(f.len()).unwrap_or(i64::MAX));
+    let (total, exact, rows) = if let Some(few) = few.filter(|_| found <= FEW_MATCHES) {
         let rows = if offset >= found {
             Vec::new()
         } else {
@@ -351,9 +387,17 @@ pub async fn load(state: &AppState, q: &GridQuery) -> AppResult<GridPage> {
         };
         (found, true, rows)
     } else {
-        let counted = users::count_matching_upto(&state.db, &q.filter, COUNT_CAP + 1).await?;
         let rows = users::page(&state.db, &q.filter, q.sort, q.desc, limit, offset).await?;
-        (counted.min(COUNT_CAP), counted <= COUNT_CAP, rows)
+        if q.count_all {
+            (
+                users::count_matching(&state.db, &q.filter).await?,
+                true,
+                rows,
+            )
+        } else {
+            let counted = users::count_matching_upto(&state.db, &q.filter, COUNT_CAP + 1).await?;
+            (counted.min(COUNT_CAP), counted <= COUNT_CAP, rows)
+        }
     };
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let orgs = users::organization_names(&state.db, &ids).await?;

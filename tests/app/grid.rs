@@ -560,9 +560,9 @@ async fn counts_stop_at_the_cap(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    // 10,001 more users, made in one statement.
+    // 1,001 more users (1,002 with the administrator), made in one statement.
     app.sql(
-        "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < 10001) \
+        "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < 1001) \
          INSERT INTO users (username, username_key, email, email_key, enabled, password_hash, created_at, updated_at) \
          SELECT 'bulk' || x, 'bulk' || x, 'bulk' || x || '@example.com', 'bulk' || x || '@example.com', TRUE, 'x', 0, 0 FROM seq",
     )
@@ -571,19 +571,36 @@ async fn counts_stop_at_the_cap(backend: Backend) {
     let (_, html) = app.get_html("/admin/user").await;
     assert_eq!(
         texts(&html, ".grid-count"),
-        vec!["10000+ users, showing 1–25"]
+        vec!["1000+ users, showing 1–25 Count all"]
     );
     assert_eq!(
         texts(&html, "label[for=all-matching]"),
-        vec!["Select all 10000+ matching users"]
+        vec!["Select all 1000+ matching users"]
     );
     // Paging goes on past the counted pages while pages are full.
-    let (_, html) = app.get_html("/admin/user?page=400").await;
+    let (_, html) = app.get_html("/admin/user?page=40").await;
     assert_eq!(texts(&html, "table.datagrid tbody tr").len(), 25);
     assert!(html.contains("rel=\"next\""));
-    // A narrower filter is counted exactly.
+    // "Count all" counts them all, on the same page, and paging keeps the exact count.
+    let doc = scraper::Html::parse_document(&html);
+    let count_all = doc
+        .select(&scraper::Selector::parse("a.count-all").unwrap())
+        .next()
+        .and_then(|a| a.value().attr("href"))
+        .expect("a Count all link")
+        .to_owned();
+    assert!(count_all.contains("count=all") && count_all.contains("page=40"));
+    let (_, html) = app.get_html(&count_all).await;
+    assert_eq!(
+        texts(&html, ".grid-count"),
+        vec!["1002 users, showing 976–1000"]
+    );
+    assert!(html.contains("page=41") && html.contains("count=all"));
+    let (status, _) = app.get_html("/admin/user?count=some").await;
+    assert_eq!(status, reqwest::StatusCode::BAD_REQUEST);
+    // A narrower filter is counted exactly, with no link.
     let (_, html) = app
-        .get_html("/admin/user?username=bulk1000&username_op=starts")
+        .get_html("/admin/user?username=bulk100&username_op=starts")
         .await;
     assert_eq!(texts(&html, ".grid-count"), vec!["3 users, showing 1–3"]);
 }

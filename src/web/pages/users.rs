@@ -96,8 +96,10 @@ pub struct GridPage {
     pub columns: Vec<Column>,
     pub rows: Vec<Row>,
     pub total: i64,
-    /// "1,234" or "10,000+".
+    /// "1,234" or "1000+".
     pub total_label: String,
+    /// Past the counting cap: this page with every matching user counted.
+    pub count_all_href: Option<String>,
     pub first_shown: i64,
     pub last_shown: i64,
     pub pages: Vec<PageLink>,
@@ -327,6 +329,7 @@ pub async fn grid(
         } else {
             format!("{}+", grid::COUNT_CAP)
         },
+        count_all_href: (!page.exact).then(|| q.count_all_href()),
         first_shown: if shown == 0 { 0 } else { offset + 1 },
         last_shown: offset + shown,
         here: q.href(q.sort, q.desc, q.page, q.size),
