@@ -167,4 +167,13 @@ impl UserFilter {
             ..Self::default()
         }
     }
+
+    /// True when the filter is `view` and nothing else.
+    pub fn is_just(&self, view: View) -> bool {
+        *self
+            == Self {
+                view,
+                ..Self::default()
+            }
+    }
 }

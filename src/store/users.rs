@@ -3,6 +3,7 @@
 use super::user_filter::{self, Bind, bind_all};
 use super::{Backend, Db, StoreResult, Tx, on_db, on_tx};
 use crate::domain::{OrganizationId, UserId};
+use crate::grid::filter::View;
 use crate::grid::{SortColumn, UserFilter};
 
 /// Role ids fixed by the first migration.
@@ -313,10 +314,20 @@ pub async fn ids_matching_upto(db: &Db, f: &UserFilter, limit: i64) -> StoreResu
 /// The SQL of `count_matching_upto`, for the benchmark's query plans too.
 pub fn count_upto_sql(backend: Backend, f: &UserFilter, cap: i64) -> (String, Vec<Bind>) {
     let w = user_filter::build(f, 1, backend);
+    // Active Users alone matches most rows: walking the primary key finds the cap's worth in
+    // about as many rows, from pages kept in shared buffers. PostgreSQL's own choice, a
+    // sequential scan, reads a large table through a small ring of buffers, so it fetches
+    // the same pages from the OS again on every count (0.57 ms against 0.28 ms at a million
+    // users). With any other condition the walk could go far, so only then.
+    let along_id = if f.is_just(View::Active) {
+        " ORDER BY u.id"
+    } else {
+        ""
+    };
     // The cap is our constant, written into the text: PostgreSQL then plans for a LIMIT
     // it knows instead of guessing one for a parameter in a cached generic plan.
     let sql = format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM users u WHERE {} LIMIT {cap}) t",
+        "SELECT COUNT(*) FROM (SELECT 1 FROM users u WHERE {}{along_id} LIMIT {cap}) t",
         w.sql
     );
     (sql, w.binds)
@@ -369,12 +380,16 @@ pub async fn page(
     page_sorted(db, f, &[(sort, desc)], limit, offset).await
 }
 
+/// From this offset on, a page is a deferred join (see `page_sql`). Before it the rows
+/// skipped are few, and reading the page directly is one pass instead of two.
+const DEFERRED_FROM_OFFSET: i64 = 500;
+
 /// The SQL of `page_sorted`, for the benchmark's query plans too.
 ///
-/// A deferred join: the inner query finds the page's rows selecting only their key, so a
-/// deep page (OFFSET 49,975) walks one index without touching the table; only the rows
-/// shown are then read in full. Limit and offset are integers written into the text, so
-/// the planner knows them (as for the count).
+/// A deep page is a deferred join: the inner query finds the page's rows selecting only
+/// their key, so page 2,000 (OFFSET 49,975) walks one index without touching the table;
+/// only the rows shown are then read in full. Limit and offset are integers written into
+/// the text, so the planner knows them (as for the count).
 pub fn page_sql(
     backend: Backend,
     f: &UserFilter,
@@ -384,13 +399,21 @@ pub fn page_sql(
 ) -> (String, Vec<Bind>) {
     let w = user_filter::build(f, 1, backend);
     let order = user_filter::order_by_all(sort);
-    let key = user_filter::page_key(sort);
-    let sql = format!(
-        "SELECT {USER_COLUMNS} FROM users u WHERE {key} IN \
-         (SELECT {key} FROM users u WHERE {} ORDER BY {order} LIMIT {limit} OFFSET {offset}) \
-         ORDER BY {order}",
-        w.sql
-    );
+    let sql = if offset < DEFERRED_FROM_OFFSET {
+        format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE {} ORDER BY {order} \
+             LIMIT {limit} OFFSET {offset}",
+            w.sql
+        )
+    } else {
+        let key = user_filter::page_key(sort);
+        format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE {key} IN \
+             (SELECT {key} FROM users u WHERE {} ORDER BY {order} LIMIT {limit} OFFSET {offset}) \
+             ORDER BY {order}",
+            w.sql
+        )
+    };
     (sql, w.binds)
 }
 
