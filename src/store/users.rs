@@ -380,8 +380,11 @@ pub async fn page(
     page_sorted(db, f, &[(sort, desc)], limit, offset).await
 }
 
-/// From this offset on, a page is a deferred join (see `page_sql`). Before it the rows
-/// skipped are few, and reading the page directly is one pass instead of two.
+/// From this offset on, a PostgreSQL page is a deferred join (see `page_sql`). Before it
+/// the rows skipped are few, and reading the page directly is one pass instead of two.
+/// SQLite always takes the deferred join: for a direct read of Disabled Users it chose the
+/// `(enabled, id)` index and sorted a tenth of the table (540 ms at a million users) where
+/// the join's inner query walks the partial index in order.
 const DEFERRED_FROM_OFFSET: i64 = 500;
 
 /// The SQL of `page_sorted`, for the benchmark's query plans too.
@@ -399,7 +402,7 @@ pub fn page_sql(
 ) -> (String, Vec<Bind>) {
     let w = user_filter::build(f, 1, backend);
     let order = user_filter::order_by_all(sort);
-    let sql = if offset < DEFERRED_FROM_OFFSET {
+    let sql = if backend == Backend::Postgres && offset < DEFERRED_FROM_OFFSET {
         format!(
             "SELECT {USER_COLUMNS} FROM users u WHERE {} ORDER BY {order} \
              LIMIT {limit} OFFSET {offset}",
