@@ -10,10 +10,35 @@
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
 use tokio::sync::Mutex;
 
-/// Keys sampled at random (username and email joined, as the index joins them).
-pub type KeySample = std::sync::Arc<Vec<String>>;
+/// Keys sampled at random (username and email joined, as the index joins them), indexed
+/// by trigram once when taken: for each trigram, which sampled keys contain it.
+pub struct KeySample {
+    rows: usize,
+    keys_with: HashMap<[u8; 3], Vec<u64>>,
+}
+
+impl KeySample {
+    pub fn new(keys: &[String]) -> Self {
+        let words = keys.len().div_ceil(64);
+        let mut keys_with: HashMap<[u8; 3], Vec<u64>> = HashMap::new();
+        for (i, key) in keys.iter().enumerate() {
+            for w in key.as_bytes().windows(3) {
+                let bits = keys_with
+                    .entry([w[0], w[1], w[2]])
+                    .or_insert_with(|| vec![0; words]);
+                bits[i / 64] |= 1 << (i % 64);
+            }
+        }
+        Self {
+            rows: keys.len(),
+            keys_with,
+        }
+    }
+}
 
 /// Rows in a sample: enough to tell a trigram in 1% of rows from one in 50%.
 pub const SAMPLE_ROWS: i64 = 5_000;
@@ -35,39 +60,29 @@ const WORTH_IT: f64 = 2.0;
 /// term, or None to look up the whole term. Only runs of ASCII letters and digits are
 /// candidates: pg_trgm splits words at other characters, and a part with no trigram of
 /// its own would make the index return every row.
-pub fn cheaper_part(term: &str, sample: &[String]) -> Option<String> {
-    if sample.len() < MIN_SAMPLE || !term.is_ascii() {
+pub fn cheaper_part(term: &str, sample: &KeySample) -> Option<String> {
+    if sample.rows < MIN_SAMPLE || !term.is_ascii() {
         return None;
     }
     let bytes = term.as_bytes();
-    let n = sample.len();
-    let mut rows_with: HashMap<[u8; 3], Vec<u64>> = HashMap::new();
+    let n = sample.rows;
     let words = n.div_ceil(64);
-    let mut bits_of = |tri: &[u8]| -> Vec<u64> {
-        let key = [tri[0], tri[1], tri[2]];
-        rows_with
-            .entry(key)
-            .or_insert_with(|| {
-                let tri = std::str::from_utf8(&key).unwrap_or_default();
-                let mut bits = vec![0u64; words];
-                for (i, key) in sample.iter().enumerate() {
-                    if key.contains(tri) {
-                        bits[i / 64] |= 1 << (i % 64);
-                    }
-                }
-                bits
-            })
-            .clone()
+    let none = vec![0u64; words];
+    let bits_of = |tri: &[u8]| -> &[u64] {
+        sample
+            .keys_with
+            .get(&[tri[0], tri[1], tri[2]])
+            .map_or(&none, |b| b.as_slice())
     };
     let share = |count: u32| (f64::from(count) + 1.0) / (n as f64 + 1.0);
-    let cost = |trigrams: &[Vec<u64>]| -> f64 {
+    let cost = |trigrams: &[&[u64]]| -> f64 {
         let walk: f64 = trigrams
             .iter()
             .map(|b| share(b.iter().map(|w| w.count_ones()).sum()))
             .sum();
         let mut all = vec![u64::MAX; words];
         for b in trigrams {
-            for (a, w) in all.iter_mut().zip(b) {
+            for (a, w) in all.iter_mut().zip(b.iter()) {
                 *a &= w;
             }
         }
@@ -76,7 +91,7 @@ pub fn cheaper_part(term: &str, sample: &[String]) -> Option<String> {
     };
 
     let runs = alnum_runs(bytes);
-    let whole: Vec<Vec<u64>> = runs
+    let whole: Vec<&[u64]> = runs
         .iter()
         .flat_map(|&(s, e)| (s..e.saturating_sub(2)).map(|p| (p, p + 3)))
         .map(|(a, b)| bits_of(&bytes[a..b]))
@@ -89,7 +104,7 @@ pub fn cheaper_part(term: &str, sample: &[String]) -> Option<String> {
     for &(start, end) in &runs {
         for a in start..end {
             for b in (a + 3)..=end.min(a + MOST_CHARS) {
-                let tris: Vec<Vec<u64>> = (a..b - 2).map(|p| bits_of(&bytes[p..p + 3])).collect();
+                let tris: Vec<&[u64]> = (a..b - 2).map(|p| bits_of(&bytes[p..p + 3])).collect();
                 let c = cost(&tris);
                 if best.is_none_or(|(bc, _, _)| c < bc) {
                     best = Some((c, a, b));
@@ -124,7 +139,7 @@ fn alnum_runs(bytes: &[u8]) -> Vec<(usize, usize)> {
 /// table looks like, not state: every process takes its own.
 #[derive(Default)]
 pub struct SampleCache {
-    taken: Mutex<Option<(i64, KeySample)>>,
+    taken: Mutex<Option<(i64, Arc<KeySample>)>>,
 }
 
 impl SampleCache {
@@ -132,7 +147,7 @@ impl SampleCache {
 
     /// The current sample, or a new one from `take` when there is none or it is old.
     /// While one request takes it, others wait for it rather than take their own.
-    pub async fn get<F, E>(&self, now: i64, take: F) -> Result<KeySample, E>
+    pub async fn get<F, E>(&self, now: i64, take: F) -> Result<Arc<KeySample>, E>
     where
         F: AsyncFnOnce() -> Result<Vec<String>, E>,
     {
@@ -142,7 +157,7 @@ impl SampleCache {
         {
             return Ok(sample.clone());
         }
-        let sample = KeySample::new(take().await?);
+        let sample = Arc::new(KeySample::new(&take().await?));
         *taken = Some((now, sample.clone()));
         Ok(sample)
     }
@@ -153,15 +168,16 @@ mod tests {
     use super::*;
 
     /// Keys shaped like the benchmark's: `user` and seven digits, four domains.
-    fn bench_like(n: usize) -> Vec<String> {
-        (0..n)
+    fn bench_like(n: usize) -> KeySample {
+        let keys: Vec<String> = (0..n)
             .map(|i| {
                 // Spread over a million like a random sample would be.
                 let g = (i * 7919 * 127) % 1_000_000 + 1;
                 let name = format!("user{g:07}");
                 format!("{name} {name}@example{}.com", g % 4)
             })
-            .collect()
+            .collect();
+        KeySample::new(&keys)
     }
 
     #[test]

@@ -690,6 +690,7 @@ async fn email_search_through_a_cheaper_part_finds_the_same_users(backend: Backe
         let sample = gatehouse::store::users::key_sample(&app.state.db, 5000)
             .await
             .unwrap();
+        let sample = gatehouse::grid::probe::KeySample::new(&sample);
         let part = gatehouse::grid::probe::cheaper_part("user0001999", &sample);
         assert!(
             part.as_deref()
