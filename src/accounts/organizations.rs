@@ -185,11 +185,19 @@ pub fn workable_of(
 /// The organization a session starts in: the last one used if still workable, else the
 /// first by name. None when the user has no enabled organization.
 pub async fn initial(state: &AppState, user: UserId) -> AppResult<Option<OrganizationId>> {
-    let orgs = workable(state, user).await?;
+    initial_among(state, user, &workable(state, user).await?).await
+}
+
+/// `initial`, for a caller that has the user's workable organizations already.
+pub async fn initial_among(
+    state: &AppState,
+    user: UserId,
+    workable: &[(OrganizationId, String)],
+) -> AppResult<Option<OrganizationId>> {
     let last = organizations::last_used(&state.db, user).await?;
     Ok(last
-        .filter(|l| orgs.iter().any(|(id, _)| id == l))
-        .or_else(|| orgs.first().map(|(id, _)| *id)))
+        .filter(|l| workable.iter().any(|(id, _)| id == l))
+        .or_else(|| workable.first().map(|(id, _)| *id)))
 }
 
 /// Switches the working organization; refused for one the user cannot work in, whatever

@@ -1,6 +1,6 @@
 //! `api_keys`: one encrypted key per user per organization.
 
-use super::users::{USER_COLUMNS, UserRow};
+use super::users::{UserRow, by_login_sql, user_and_joined};
 use super::{Db, StoreResult, Tx, on_db, on_tx};
 use crate::domain::{OrganizationId, UserId};
 
@@ -76,25 +76,21 @@ struct LoginKeyRow {
 /// round trip to the database costs more than the join.
 pub async fn find_login_with_keys(db: &Db, login_key: &str) -> StoreResult<Option<LoginWithKeys>> {
     let sql = format!(
-        "WITH u AS (SELECT {USER_COLUMNS} FROM users u WHERE u.username_key = $1 \
-           UNION ALL SELECT {USER_COLUMNS} FROM users u WHERE u.email_key = $1 LIMIT 1) \
+        "WITH u AS ({}) \
          SELECT u.*, o.id AS organization_id, o.name AS organization_name, \
            o.enabled AS organization_enabled, k.key_ciphertext, k.key_nonce \
          FROM u LEFT JOIN user_organizations uo ON uo.user_id = u.id \
          LEFT JOIN organizations o ON o.id = uo.organization_id \
          LEFT JOIN api_keys k ON k.user_id = uo.user_id AND k.organization_id = uo.organization_id \
-         ORDER BY o.name_key"
+         ORDER BY o.name_key",
+        by_login_sql()
     );
     let rows: Vec<LoginKeyRow> =
         on_db!(db, p => sqlx::query_as::<_, LoginKeyRow>(&sql).bind(login_key).fetch_all(p).await)?;
-    let mut rows = rows.into_iter();
-    let Some(first) = rows.next() else {
-        return Ok(None);
-    };
-    // Memberships without a key (and a user with no membership) come with NULLs.
-    let keys = std::iter::once(&first)
-        .chain(rows.as_slice())
-        .filter_map(|r| {
+    // Memberships without a key come with NULLs, and are left out.
+    let found = user_and_joined(
+        rows,
+        |r| {
             Some(MemberKeyRow {
                 organization_id: r.organization_id?,
                 organization_name: r.organization_name.clone()?,
@@ -102,10 +98,8 @@ pub async fn find_login_with_keys(db: &Db, login_key: &str) -> StoreResult<Optio
                 key_ciphertext: r.key_ciphertext.clone()?,
                 key_nonce: r.key_nonce.clone()?,
             })
-        })
-        .collect();
-    Ok(Some(LoginWithKeys {
-        user: first.user,
-        keys,
-    }))
+        },
+        |r| r.user,
+    );
+    Ok(found.map(|(user, keys)| LoginWithKeys { user, keys }))
 }

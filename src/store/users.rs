@@ -95,33 +95,47 @@ pub async fn find_with_organizations(
          ORDER BY o.name_key"
     );
     let rows: Vec<UserOrganizationRow> = on_db!(db, p => sqlx::query_as::<_, UserOrganizationRow>(&sql).bind(id).fetch_all(p).await)?;
-    let mut rows = rows.into_iter();
-    let Some(first) = rows.next() else {
-        return Ok(None);
-    };
-    // A user without organizations comes as one row of NULLs.
-    let organizations = std::iter::once(&first)
-        .chain(rows.as_slice())
-        .filter_map(|r| {
+    let found = user_and_joined(
+        rows,
+        |r| {
             Some((
                 r.organization_id?,
                 r.organization_name.clone()?,
                 r.organization_enabled?,
             ))
-        })
-        .collect();
-    Ok(Some(UserWithOrganizations {
-        user: first.user,
+        },
+        |r| r.user,
+    );
+    Ok(found.map(|(user, organizations)| UserWithOrganizations {
+        user,
         organizations,
     }))
 }
 
-/// Looks a user up by the case-insensitive key of their username or primary email.
-pub async fn find_by_login(db: &Db, key: &str) -> StoreResult<Option<UserRow>> {
-    let sql = format!(
+/// Rows of one user LEFT JOINed to their memberships: the user (the same on every row) and
+/// what each row joined, where it joined anything (a user with no membership comes as one
+/// row of NULLs). None when there are no rows: no such user.
+pub(super) fn user_and_joined<R, T>(
+    rows: Vec<R>,
+    joined: impl Fn(&R) -> Option<T>,
+    user: impl FnOnce(R) -> UserRow,
+) -> Option<(UserRow, Vec<T>)> {
+    let parts = rows.iter().filter_map(joined).collect();
+    let first = rows.into_iter().next()?;
+    Some((user(first), parts))
+}
+
+/// The statement selecting the user who signs in as `$1`: by username key, else by email key.
+pub(super) fn by_login_sql() -> String {
+    format!(
         "SELECT {USER_COLUMNS} FROM users u WHERE u.username_key = $1 \
          UNION ALL SELECT {USER_COLUMNS} FROM users u WHERE u.email_key = $1 LIMIT 1"
-    );
+    )
+}
+
+/// Looks a user up by the case-insensitive key of their username or primary email.
+pub async fn find_by_login(db: &Db, key: &str) -> StoreResult<Option<UserRow>> {
+    let sql = by_login_sql();
     on_db!(db, p => sqlx::query_as::<_, UserRow>(&sql).bind(key).fetch_optional(p).await)
 }
 

@@ -348,7 +348,7 @@ async fn current_org(
     if let Some(o) = stored.filter(|o| workable.iter().any(|(id, _)| id == o)) {
         return Ok(Some(o));
     }
-    let initial = organizations::initial(state, user).await?;
+    let initial = organizations::initial_among(state, user, workable).await?;
     if let Some(o) = initial {
         session.insert(ORG, o).await.map_err(internal)?;
     }
