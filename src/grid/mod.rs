@@ -363,22 +363,17 @@ pub async fn load(state: &AppState, q: &GridQuery) -> AppResult<GridPage> {
     let limit = i64::from(q.size);
     let offset = i64::from(q.page - 1) * limit;
     let filter = with_index_parts(state, &q.filter).await;
-    let q = &GridQuery {
-        filter,
-        ..q.clone()
-    };
     // Only a "contains" search is costly enough to be worth reading its matches once for
     // both the count and the page; for the other filters (indexes, a view) the ids would
     // be one more statement per page view, and a large set is the common case.
-    let few = if q.filter.text.iter().any(|t| t.op == TextOp::Contains) {
-        Some(users::ids_matching_upto(&state.db, &q.filter, FEW_MATCHES + 1).await?)
+    // (No match at all is a small set too: the search is not run again to count nothing.)
+    let few = if filter.text.iter().any(|t| t.op == TextOp::Contains) {
+        let ids = users::ids_matching_upto(&state.db, &filter, FEW_MATCHES + 1).await?;
+        Some((i64::try_from(ids.len()).unwrap_or(i64::MAX), ids))
     } else {
         None
     };
-    let found = few
-        .as_ref()
-        .map_or(i64::MAX, |f| i64::try_from(f.len()).unwrap_or(i64::MAX));
-    let (total, exact, rows) = if let Some(few) = few.filter(|_| found <= FEW_MATCHES) {
+    let (total, exact, rows) = if let Some((found, few)) = few.filter(|(n, _)| *n <= FEW_MATCHES) {
         let rows = if offset >= found {
             Vec::new()
         } else {
@@ -387,15 +382,11 @@ pub async fn load(state: &AppState, q: &GridQuery) -> AppResult<GridPage> {
         };
         (found, true, rows)
     } else {
-        let rows = users::page(&state.db, &q.filter, q.sort, q.desc, limit, offset).await?;
+        let rows = users::page(&state.db, &filter, q.sort, q.desc, limit, offset).await?;
         if q.count_all {
-            (
-                users::count_matching(&state.db, &q.filter).await?,
-                true,
-                rows,
-            )
+            (users::count_matching(&state.db, &filter).await?, true, rows)
         } else {
-            let counted = users::count_matching_upto(&state.db, &q.filter, COUNT_CAP + 1).await?;
+            let counted = users::count_matching_upto(&state.db, &filter, COUNT_CAP + 1).await?;
             (counted.min(COUNT_CAP), counted <= COUNT_CAP, rows)
         }
     };
