@@ -145,6 +145,10 @@ pub struct Args {
     /// Print the plan and one timing of the SQL behind each page (grid) to stderr first.
     #[arg(long)]
     pub explain: bool,
+    /// Grid only: measure just the pages whose label contains this text (for experiments;
+    /// a partial run is not written to BENCHMARKS.md).
+    #[arg(long, value_name = "TEXT")]
+    pub only: Option<String>,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     pub bench: bool,
@@ -203,6 +207,9 @@ fn main() -> ExitCode {
 }
 
 async fn run_scenario(scenario: Scenario, args: &Args) -> anyhow::Result<()> {
+    if args.write && args.only.is_some() {
+        anyhow::bail!("--only measures part of a scenario; it is not written with --write");
+    }
     let mut section: Section = match scenario {
         Scenario::Grid => grid::run(args).await?,
         Scenario::Mass => mass::run(args).await?,

@@ -1,13 +1,13 @@
-//! `--explain`: for each grid page, the plan of the grid's COUNT and page queries as the
+//! `--explain`: for each grid page, the plan of the grid's page statements as the
 //! app builds them (`store::user_filter`), on the app's own database engine, and the time of
 //! one run of each with no other load. Printed to stderr: a diagnosis aid, not a result.
 
 use std::time::Instant;
 
-use gatehouse::grid::{COUNT_CAP, FEW_MATCHES, parse_query_string};
+use gatehouse::grid::{COUNT_CAP, FEW_MATCHES, TextOp, parse_query_string};
 use gatehouse::store::Db;
 use gatehouse::store::user_filter::Bind;
-use gatehouse::store::users;
+use gatehouse::store::users::{self, Counting};
 
 use crate::load;
 
@@ -17,14 +17,28 @@ pub async fn grid_page(db: &Db, path: &str) -> anyhow::Result<()> {
     let q = parse_query_string(qs).map_err(|e| anyhow::anyhow!(e.public_message()))?;
     let limit = i64::from(q.size);
     let offset = i64::from(q.page - 1) * limit;
-    // The app's own SQL text: the probe for a small matching set, then (for a large one)
-    // the capped count and the page query (a deferred join).
+    // The app's own SQL text: for a search, the page read from its first few matches;
+    // then the page with its capped count. (Without the probe's cheaper part of a search
+    // term: this plans the term as typed.)
     let b = db.backend();
-    let (probe, binds) = users::ids_upto_sql(b, &q.filter, FEW_MATCHES + 1);
-    let (count, _) = users::count_upto_sql(b, &q.filter, COUNT_CAP + 1);
-    let (page, _) = users::page_sql(b, &q.filter, &[(q.sort, q.desc)], limit, offset);
+    let page = |counting| {
+        let listing = users::Listing {
+            filter: &q.filter,
+            sort: q.sort,
+            desc: q.desc,
+            limit,
+            offset,
+            counting,
+        };
+        users::grid_page_sql(b, &listing)
+    };
+    let mut statements = Vec::new();
+    if q.filter.text.iter().any(|t| t.op == TextOp::Contains) {
+        statements.push(page(Counting::FewFirst(FEW_MATCHES + 1)));
+    }
+    statements.push(page(Counting::UpTo(COUNT_CAP + 1)));
     eprintln!("  {path}");
-    for sql in [probe, count, page] {
+    for (sql, binds) in statements {
         let plan = explain(db, &sql, &binds).await?;
         let started = Instant::now();
         run(db, &sql, &binds).await?;

@@ -55,7 +55,8 @@ async fn measure(args: &Args, bdb: &BenchDb) -> anyhow::Result<Section> {
         "page", "URL", "matching", "HTML KiB", "clients", "requests", "errors", "p50 ms", "p99 ms",
         "max ms", "req/s",
     ]);
-    for (label, path) in PAGES {
+    let wanted = |label: &str| args.only.as_deref().is_none_or(|o| label.contains(o));
+    for (label, path) in PAGES.iter().filter(|(label, _)| wanted(label)) {
         let url = server.url(path);
         let matching = matching_users(&client, &url).await?;
         for &clients in &args.clients {

@@ -13,7 +13,7 @@ pub use filter::{DateField, DateRange, TextField, TextFilter, TextOp, UserFilter
 use crate::domain::AuthStatus;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::users::{self, UserRow};
+use crate::store::users::{self, Counting, UserRow};
 
 pub const PAGE_SIZES: [u32; 4] = [10, 25, 50, 100];
 pub const DEFAULT_PAGE_SIZE: u32 = 25;
@@ -363,44 +363,59 @@ pub async fn load(state: &AppState, q: &GridQuery) -> AppResult<GridPage> {
     let limit = i64::from(q.size);
     let offset = i64::from(q.page - 1) * limit;
     let filter = with_index_parts(state, &q.filter).await;
+    let listed = |counting| {
+        let listing = users::Listing {
+            filter: &filter,
+            sort: q.sort,
+            desc: q.desc,
+            limit,
+            offset,
+            counting,
+        };
+        async move { users::grid_page(&state.db, &listing).await }
+    };
     // Only a "contains" search is costly enough to be worth reading its matches once for
-    // both the count and the page; for the other filters (indexes, a view) the ids would
-    // be one more statement per page view, and a large set is the common case.
-    // (No match at all is a small set too: the search is not run again to count nothing.)
-    let few = if filter.text.iter().any(|t| t.op == TextOp::Contains) {
-        let ids = users::ids_matching_upto(&state.db, &filter, FEW_MATCHES + 1).await?;
-        Some((i64::try_from(ids.len()).unwrap_or(i64::MAX), ids))
+    // both the count and the page; for the other filters (indexes, a view) a large set is
+    // the common case, and reading it first would be wasted.
+    let searched = filter.text.iter().any(|t| t.op == TextOp::Contains);
+    let few = if searched {
+        let page = listed(Counting::FewFirst(FEW_MATCHES + 1)).await?;
+        match page.matched {
+            Some(n) if n <= FEW_MATCHES => Some(page),
+            // An empty first page: nothing matches.
+            None if offset == 0 => Some(page),
+            // More than a few, or a page past the few read (the set may be large).
+            _ => None,
+        }
     } else {
         None
     };
-    let (total, exact, rows) = if let Some((found, few)) = few.filter(|(n, _)| *n <= FEW_MATCHES) {
-        let rows = if offset >= found {
-            Vec::new()
-        } else {
-            let only = UserFilter::only(few);
-            users::page(&state.db, &only, q.sort, q.desc, limit, offset).await?
-        };
-        (found, true, rows)
-    } else {
-        let rows = users::page(&state.db, &filter, q.sort, q.desc, limit, offset).await?;
-        if q.count_all {
-            (users::count_matching(&state.db, &filter).await?, true, rows)
-        } else {
-            let counted = users::count_matching_upto(&state.db, &filter, COUNT_CAP + 1).await?;
-            (counted.min(COUNT_CAP), counted <= COUNT_CAP, rows)
+    let (page, counting) = match few {
+        Some(page) => (page, Counting::All),
+        None if q.count_all => (listed(Counting::All).await?, Counting::All),
+        None => {
+            let cap = Counting::UpTo(COUNT_CAP + 1);
+            (listed(cap).await?, cap)
         }
     };
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let orgs = users::organization_names(&state.db, &ids).await?;
-    let rows = rows
+    let matched = match page.matched {
+        Some(n) => n,
+        // An empty first page: nothing matches.
+        None if offset == 0 => 0,
+        // Past the last page (an old link): the count is asked on its own.
+        None if counting == Counting::All => users::count_matching(&state.db, &filter).await?,
+        None => users::count_matching_upto(&state.db, &filter, COUNT_CAP + 1).await?,
+    };
+    let (total, exact) = match counting {
+        Counting::UpTo(_) => (matched.min(COUNT_CAP), matched <= COUNT_CAP),
+        _ => (matched, true),
+    };
+    let rows = page
+        .rows
         .into_iter()
-        .map(|user| GridRow {
-            organizations: orgs
-                .iter()
-                .filter(|(id, _)| *id == user.id)
-                .map(|(_, n)| n.clone())
-                .collect(),
+        .map(|(user, organizations)| GridRow {
             user,
+            organizations,
         })
         .collect();
     Ok(GridPage { rows, total, exact })

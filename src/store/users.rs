@@ -312,22 +312,9 @@ pub async fn role_labels(db: &Db, id: UserId) -> StoreResult<Vec<String>> {
     on_db!(db, p => sqlx::query_scalar(SQL).bind(id).fetch_all(p).await)
 }
 
-/// The SQL of `ids_matching_upto`.
-pub fn ids_upto_sql(backend: Backend, f: &UserFilter, limit: i64) -> (String, Vec<Bind>) {
-    let w = user_filter::build(f, 1, backend);
-    let sql = format!("SELECT u.id FROM users u WHERE {} LIMIT {limit}", w.sql);
-    (sql, w.binds)
-}
-
-/// At most `limit` ids of users matching `f`, in no particular order.
-pub async fn ids_matching_upto(db: &Db, f: &UserFilter, limit: i64) -> StoreResult<Vec<UserId>> {
-    let (sql, binds) = ids_upto_sql(db.backend(), f, limit);
-    on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &binds).fetch_all(p).await)
-}
-
-/// The SQL of `count_matching_upto`, for the benchmark's query plans too.
-pub fn count_upto_sql(backend: Backend, f: &UserFilter, cap: i64) -> (String, Vec<Bind>) {
-    let w = user_filter::build(f, 1, backend);
+/// The SQL of `count_matching_upto`, its parameters numbered from `first`.
+fn count_upto_sql(backend: Backend, f: &UserFilter, cap: i64, first: usize) -> (String, Vec<Bind>) {
+    let w = user_filter::build(f, first, backend);
     // Active Users alone matches most rows: walking the primary key finds the cap's worth in
     // about as many rows, from pages kept in shared buffers. PostgreSQL's own choice, a
     // sequential scan, reads a large table through a small ring of buffers, so it fetches
@@ -350,7 +337,7 @@ pub fn count_upto_sql(backend: Backend, f: &UserFilter, cap: i64) -> (String, Ve
 /// Counts the users matching `f`, stopping at `cap`: an exact count of a million rows
 /// costs hundreds of milliseconds per page view, a capped one a few.
 pub async fn count_matching_upto(db: &Db, f: &UserFilter, cap: i64) -> StoreResult<i64> {
-    let (sql, binds) = count_upto_sql(db.backend(), f, cap);
+    let (sql, binds) = count_upto_sql(db.backend(), f, cap, 1);
     on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &binds).fetch_one(p).await)
 }
 
@@ -407,13 +394,13 @@ pub async fn page(
 /// the join's inner query walks the partial index in order.
 const DEFERRED_FROM_OFFSET: i64 = 500;
 
-/// The SQL of `page_sorted`, for the benchmark's query plans too.
+/// A page query after its SELECT list: `FROM ... ORDER BY ... LIMIT ...`.
 ///
 /// A deep page is a deferred join: the inner query finds the page's rows selecting only
 /// their key, so page 2,000 (OFFSET 49,975) walks one index without touching the table;
 /// only the rows shown are then read in full. Limit and offset are integers written into
 /// the text, so the planner knows them (as for the count).
-pub fn page_sql(
+fn page_from_sql(
     backend: Backend,
     f: &UserFilter,
     sort: &[(SortColumn, bool)],
@@ -424,20 +411,144 @@ pub fn page_sql(
     let order = user_filter::order_by_all(sort);
     let sql = if backend == Backend::Postgres && offset < DEFERRED_FROM_OFFSET {
         format!(
-            "SELECT {USER_COLUMNS} FROM users u WHERE {} ORDER BY {order} \
-             LIMIT {limit} OFFSET {offset}",
+            "FROM users u WHERE {} ORDER BY {order} LIMIT {limit} OFFSET {offset}",
             w.sql
         )
     } else {
         let key = user_filter::page_key(sort);
         format!(
-            "SELECT {USER_COLUMNS} FROM users u WHERE {key} IN \
+            "FROM users u WHERE {key} IN \
              (SELECT {key} FROM users u WHERE {} ORDER BY {order} LIMIT {limit} OFFSET {offset}) \
              ORDER BY {order}",
             w.sql
         )
     };
     (sql, w.binds)
+}
+
+/// How `grid_page` counts the users matching its filter, in the same statement as the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counting {
+    /// Read the ids of the matching set once, stopping at this many, and take both the
+    /// count and the page from them: a costly search (a trigram lookup) then runs once per
+    /// page view. A count of `n` means there may be more, and the page is not the
+    /// filter's (it came from the first `n` found): ask again with `UpTo`.
+    FewFirst(i64),
+    /// Count the matching rows, stopping at this many.
+    UpTo(i64),
+    /// Count every matching row.
+    All,
+}
+
+/// One grid page: each row with the names of its organizations, and the count. The count
+/// rides on the rows, so it is None for an empty page.
+pub struct ListedPage {
+    pub rows: Vec<(UserRow, Vec<String>)>,
+    pub matched: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ListedRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    /// A JSON array of names, sorted.
+    organizations: String,
+    matched: i64,
+}
+
+/// The names of the row's organizations as a JSON array, per row of a page: a correlated
+/// subquery, which both engines run after the ORDER BY and LIMIT, so only for the rows
+/// shown.
+fn organizations_json(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Postgres => {
+            "COALESCE((SELECT json_agg(o.name ORDER BY o.name)::text FROM user_organizations uo \
+             JOIN organizations o ON o.id = uo.organization_id WHERE uo.user_id = u.id), '[]')"
+        }
+        Backend::Sqlite => {
+            "(SELECT json_group_array(o.name ORDER BY o.name) FROM user_organizations uo \
+             JOIN organizations o ON o.id = uo.organization_id WHERE uo.user_id = u.id)"
+        }
+    }
+}
+
+/// What `grid_page` reads: a page of the users matching a filter, and how it counts them.
+#[derive(Debug, Clone, Copy)]
+pub struct Listing<'a> {
+    pub filter: &'a UserFilter,
+    pub sort: SortColumn,
+    pub desc: bool,
+    pub limit: i64,
+    pub offset: i64,
+    pub counting: Counting,
+}
+
+/// The SQL of `grid_page`, for the benchmark's query plans too.
+pub fn grid_page_sql(backend: Backend, l: &Listing) -> (String, Vec<Bind>) {
+    let Listing {
+        filter: f,
+        sort,
+        desc,
+        limit,
+        offset,
+        counting,
+    } = *l;
+    let orgs = organizations_json(backend);
+    let order = user_filter::order_by(sort, desc);
+    match counting {
+        Counting::FewFirst(n) => {
+            let w = user_filter::build(f, 1, backend);
+            // MATERIALIZED: the set is read once, for the count and for the page.
+            let sql = format!(
+                "WITH m AS MATERIALIZED (SELECT u.id FROM users u WHERE {} LIMIT {n}) \
+                 SELECT {USER_COLUMNS}, {orgs} AS organizations, \
+                 (SELECT COUNT(*) FROM m) AS matched \
+                 FROM users u WHERE u.id IN (SELECT id FROM m) ORDER BY {order} \
+                 LIMIT {limit} OFFSET {offset}",
+                w.sql
+            );
+            (sql, w.binds)
+        }
+        Counting::UpTo(_) | Counting::All => {
+            let (page_from, mut binds) = page_from_sql(backend, f, &[(sort, desc)], limit, offset);
+            let (count, count_binds) = match counting {
+                Counting::UpTo(cap) => count_upto_sql(backend, f, cap, binds.len() + 1),
+                _ => {
+                    let w = user_filter::build(f, binds.len() + 1, backend);
+                    (
+                        format!("SELECT COUNT(*) FROM users u WHERE {}", w.sql),
+                        w.binds,
+                    )
+                }
+            };
+            binds.extend(count_binds);
+            let sql = format!(
+                "SELECT {USER_COLUMNS}, {orgs} AS organizations, ({count}) AS matched {page_from}"
+            );
+            (sql, binds)
+        }
+    }
+}
+
+/// One page of the grid, its rows' organizations and the count of matching users, in one
+/// statement: a page view is then one round trip to the database for its rows instead of
+/// three (page, count, organizations), which at 64 concurrent page views was a fifth of
+/// their cost (BENCHMARKS.md).
+pub async fn grid_page(db: &Db, listing: &Listing<'_>) -> StoreResult<ListedPage> {
+    let (sql, binds) = grid_page_sql(db.backend(), listing);
+    let rows: Vec<ListedRow> = on_db!(db, p => bind_all!(sqlx::query_as::<_, ListedRow>(&sql), &binds)
+        .fetch_all(p)
+        .await)?;
+    let matched = rows.first().map(|r| r.matched);
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let names: Vec<String> = serde_json::from_str(&r.organizations)
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            Ok((r.user, names))
+        })
+        .collect::<StoreResult<_>>()?;
+    Ok(ListedPage { rows, matched })
 }
 
 /// One page of the users matching `f`, ordered by each allow-listed column in turn.
@@ -448,7 +559,8 @@ pub async fn page_sorted(
     limit: i64,
     offset: i64,
 ) -> StoreResult<Vec<UserRow>> {
-    let (sql, binds) = page_sql(db.backend(), f, sort, limit, offset);
+    let (from, binds) = page_from_sql(db.backend(), f, sort, limit, offset);
+    let sql = format!("SELECT {USER_COLUMNS} {from}");
     on_db!(db, p => bind_all!(sqlx::query_as::<_, UserRow>(&sql), &binds)
         .fetch_all(p)
         .await)
