@@ -421,15 +421,15 @@ pub async fn load(state: &AppState, q: &GridQuery) -> AppResult<GridPage> {
     Ok(GridPage { rows, total, exact })
 }
 
-/// The filter with, for each username or email "contains" on PostgreSQL, the part of the
-/// term its trigram index should look up (`probe`). Without a sample (SQLite, or the
-/// sample could not be read) the filter is used as it is.
+/// The filter with, for each username or email "contains", the part of the term the
+/// trigram index (pg_trgm, or SQLite's FTS5) should look up (`probe`). Without a sample
+/// (it could not be read) the filter is used as it is.
 async fn with_index_parts(state: &AppState, f: &UserFilter) -> UserFilter {
     let mut f = f.clone();
     let searched = |t: &TextFilter| {
         t.op == TextOp::Contains && matches!(t.field, TextField::Username | TextField::Email)
     };
-    if state.db.backend() != crate::store::Backend::Postgres || !f.text.iter().any(searched) {
+    if !f.text.iter().any(searched) {
         return f;
     }
     let sample = state

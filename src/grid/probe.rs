@@ -1,4 +1,5 @@
-//! Which part of an email or username "contains" term PostgreSQL's trigram index looks up.
+//! Which part of an email or username "contains" term the trigram index looks up
+//! (PostgreSQL's pg_trgm index, SQLite's FTS5 `trigram` table).
 //!
 //! The index finds candidates by intersecting the row lists of every trigram of the term,
 //! and a trigram found in most rows costs the most to walk: on the benchmark's million

@@ -78,7 +78,26 @@ pub fn build(f: &UserFilter, first: usize, backend: Backend) -> Where {
                 let pattern = format!("%{}%", like_escape(&v));
                 let p = next(Bind::Text(pattern.clone()), &mut binds);
                 parts.push(format!("{col} LIKE {p} ESCAPE '\\'"));
-                if pg && matches!(t.field, TextField::Username | TextField::Email) {
+                let key = match t.field {
+                    TextField::Username => Some("username_key"),
+                    TextField::Email => Some("email_key"),
+                    _ => None,
+                };
+                if let (false, Some(key)) = (pg, key)
+                    && v.chars().count() >= 3
+                {
+                    // Implied by the LIKE, and what SQLite's trigram index serves
+                    // (migration 0040): a phrase of the term (or of its cheaper part, as on
+                    // PostgreSQL), in that key's column, which matches where it is a
+                    // substring. (Shorter terms have no trigram: the LIKE alone reads
+                    // every key.)
+                    let looked_up = t.index_part.as_deref().unwrap_or(&v);
+                    let p = next(Bind::Text(fts_phrase(key, looked_up)), &mut binds);
+                    parts.push(format!(
+                        "u.id IN (SELECT rowid FROM user_keys_search WHERE user_keys_search MATCH {p})"
+                    ));
+                }
+                if pg && key.is_some() {
                     // Implied by the line above (a substring of either key is a substring
                     // of both joined, and so is any part of it), and what PostgreSQL's one
                     // trigram index over both keys serves (migration 0030). Not on SQLite: naming the other key
@@ -139,6 +158,12 @@ pub fn build(f: &UserFilter, first: usize, backend: Backend) -> Where {
         },
         binds,
     }
+}
+
+/// An FTS5 query for `term` as a substring of `column`: one string, its double quotes
+/// doubled, so nothing typed is read as query syntax.
+fn fts_phrase(column: &str, term: &str) -> String {
+    format!("{column} : \"{}\"", term.replace('"', "\"\""))
 }
 
 /// `ids` for `IN (...)`: integers formatted here, never text from a request (an id list

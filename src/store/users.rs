@@ -341,22 +341,17 @@ pub async fn count_matching_upto(db: &Db, f: &UserFilter, cap: i64) -> StoreResu
     on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &binds).fetch_one(p).await)
 }
 
-/// About `n` keys (username and email joined, as the trigram index joins them) of users
-/// picked uniformly at random, for `grid::probe`: random ids between the smallest and the
-/// largest, looked up by primary key (ids of deleted users find nothing). Whole pages
+/// About `n` keys (username and email joined, as PostgreSQL's trigram index joins them) of
+/// users picked uniformly at random, for `grid::probe`: random ids between the smallest and
+/// the largest, looked up by primary key (ids of deleted users find nothing). Whole pages
 /// (`TABLESAMPLE SYSTEM`) would be cheaper but hold neighbours, whose keys look alike,
-/// and made a rare part of a term look absent. PostgreSQL only, the one backend with that
-/// index; empty on SQLite.
+/// and made a rare part of a term look absent.
 pub async fn key_sample(db: &Db, n: i64) -> StoreResult<Vec<String>> {
     use rand::Rng;
-    let Db::Postgres(p) = db else {
-        return Ok(Vec::new());
-    };
     const BOUNDS: &str = "SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), -1) FROM users";
-    const KEYS: &str = "SELECT username_key || ' ' || email_key FROM users WHERE id = ANY($1)";
-    let (lo, hi): (i64, i64) = sqlx::query_as(BOUNDS).fetch_one(p).await?;
+    let (lo, hi): (i64, i64) = on_db!(db, p => sqlx::query_as(BOUNDS).fetch_one(p).await)?;
     let ids: Vec<i64> = if hi < lo {
-        Vec::new()
+        return Ok(Vec::new());
     } else if hi - lo < n {
         (lo..=hi).collect()
     } else {
@@ -366,7 +361,12 @@ pub async fn key_sample(db: &Db, n: i64) -> StoreResult<Vec<String>> {
         ids.dedup();
         ids
     };
-    sqlx::query_scalar(KEYS).bind(ids).fetch_all(p).await
+    // Integers we drew ourselves, written into the text (SQLite has no array parameter).
+    let sql = format!(
+        "SELECT username_key || ' ' || email_key FROM users WHERE id IN ({})",
+        user_filter::id_list(&ids)
+    );
+    on_db!(db, p => sqlx::query_scalar(&sql).fetch_all(p).await)
 }
 
 pub async fn count_matching(db: &Db, f: &UserFilter) -> StoreResult<i64> {

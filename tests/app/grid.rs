@@ -17,6 +17,7 @@ both_backends!(
     counts_stop_at_the_cap,
     paging_a_large_set_never_repeats_or_skips,
     email_search_through_a_cheaper_part_finds_the_same_users,
+    search_follows_changed_and_deleted_keys,
 );
 
 async fn grid_sorts_pages_and_escapes(backend: Backend) {
@@ -724,4 +725,56 @@ async fn email_search_through_a_cheaper_part_finds_the_same_users(backend: Backe
     // Typed in capitals, and with a LIKE wildcard that must match itself.
     assert_eq!(app.grid_usernames("email=USER0001999").await, vec!["u1999"]);
     assert!(app.grid_usernames("email=user_0001").await.is_empty());
+}
+
+/// "Contains" on the keys is served by an index (pg_trgm; on SQLite an FTS5 table kept by
+/// triggers): a changed email is found by its new value and not its old one, a deleted
+/// user not at all, and nothing typed is read as index query syntax.
+async fn search_follows_changed_and_deleted_keys(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    app.sql(
+        "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < 30) \
+         INSERT INTO users (username, username_key, email, email_key, password_hash, \
+             created_at, updated_at) \
+         SELECT 'member' || x, 'member' || x, 'member' || x || '@old.example', \
+             'member' || x || '@old.example', 'x', 0, 0 FROM seq",
+    )
+    .await;
+    app.login_as_admin().await;
+    assert_eq!(app.grid_usernames("email=old.exam").await.len(), 30);
+    app.sql(
+        "UPDATE users SET email = 'member7@new.example', email_key = 'member7@new.example' \
+         WHERE username_key = 'member7'",
+    )
+    .await;
+    app.sql("DELETE FROM users WHERE username_key = 'member8'")
+        .await;
+    assert_eq!(app.grid_usernames("email=new.exam").await, vec!["member7"]);
+    let old = app.grid_usernames("email=old.exam").await;
+    assert_eq!(old.len(), 28, "member7 moved and member8 deleted: {old:?}");
+    assert!(!old.iter().any(|u| u == "member7" || u == "member8"));
+    assert_eq!(
+        app.grid_usernames("username=ember8").await,
+        Vec::<String>::new()
+    );
+    // Search syntax of the index, typed: matched as text (nothing has it), not parsed.
+    for term in [
+        "%22member%22",
+        "member1%22%20OR%20%22x",
+        "NEAR(member1)",
+        "mem*",
+    ] {
+        assert_eq!(
+            app.grid_usernames(&format!("email={term}")).await,
+            Vec::<String>::new(),
+            "{term}"
+        );
+    }
+    assert_eq!(
+        app.grid_usernames("username=member3&username_op=contains")
+            .await,
+        vec!["member3", "member30"]
+    );
 }
