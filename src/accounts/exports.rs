@@ -4,11 +4,11 @@ use std::path::PathBuf;
 
 use super::Actor;
 use crate::config::EXPORTABLE_FIELDS;
-use crate::domain::{FieldError, UserId};
+use crate::domain::FieldError;
 use crate::error::{AppError, AppResult};
 use crate::grid;
 use crate::state::AppState;
-use crate::store::exports::{self, JobRow};
+use crate::store::exports;
 use crate::store::{audit, users::UserRow};
 
 const FIELDS_SETTING: &str = "export.fields";
@@ -98,9 +98,8 @@ pub async fn request(state: &AppState, actor: &Actor, view: Option<&str>) -> App
     Ok(id)
 }
 
-pub async fn recent(state: &AppState, user: UserId) -> AppResult<Vec<JobRow>> {
-    Ok(exports::recent_for(&state.db, user, 5).await?)
-}
+/// How many of an administrator's latest exports the grid lists.
+pub const RECENT: i64 = 5;
 
 /// What a download link leads to.
 pub enum Download {

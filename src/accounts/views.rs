@@ -5,14 +5,22 @@ use crate::domain::FieldError;
 use crate::error::{AppError, AppResult};
 use crate::grid;
 use crate::state::AppState;
-use crate::store::{self, views};
+use crate::store::{self, grid_context, views};
 
+pub use crate::store::grid_context::GridContext;
 pub use crate::store::views::ViewRow;
 
 const MAX_NAME: usize = 100;
 
 fn owner(actor: &Actor) -> AppResult<i64> {
     actor.user_id.ok_or(AppError::Unauthorized)
+}
+
+/// What the grid shows beside its rows: the actor's saved views, every organization and
+/// the actor's latest exports, in one read.
+pub async fn grid_context(state: &AppState, actor: &Actor) -> AppResult<GridContext> {
+    let owner = owner(actor)?;
+    Ok(grid_context::load(&state.db, owner, crate::accounts::exports::RECENT).await?)
 }
 
 fn parse_name(raw: &str) -> AppResult<String> {
@@ -36,10 +44,6 @@ fn name_taken(e: sqlx::Error) -> AppError {
     } else {
         e.into()
     }
-}
-
-pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<ViewRow>> {
-    Ok(views::list(&state.db, owner(actor)?).await?)
 }
 
 /// Saves the grid state `query` (validated by parsing it) under `name`.

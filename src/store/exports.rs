@@ -9,7 +9,7 @@ use super::{Backend, Db, StoreResult, Tx, on_db, on_tx};
 use crate::domain::UserId;
 use crate::grid::{SortColumn, UserFilter};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct JobRow {
     pub id: i64,
     pub requested_by: i64,
@@ -93,13 +93,6 @@ pub async fn fail(tx: &mut Tx, id: i64, error: &str, now: i64) -> StoreResult<()
 pub async fn find(db: &Db, id: i64) -> StoreResult<Option<JobRow>> {
     let sql = format!("SELECT {JOB_COLUMNS} FROM export_jobs WHERE id = $1");
     on_db!(db, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await)
-}
-
-pub async fn recent_for(db: &Db, user: UserId, limit: i64) -> StoreResult<Vec<JobRow>> {
-    let sql = format!(
-        "SELECT {JOB_COLUMNS} FROM export_jobs WHERE requested_by = $1 ORDER BY id DESC LIMIT $2"
-    );
-    on_db!(db, p => sqlx::query_as(&sql).bind(user).bind(limit).fetch_all(p).await)
 }
 
 /// Finished jobs whose file has expired but is still named: (id, file name).

@@ -12,6 +12,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 pub mod api_keys;
 pub mod audit;
 pub mod exports;
+pub mod grid_context;
 pub mod lifecycle;
 pub mod nonces;
 pub mod oauth_apps;

@@ -1,20 +1,14 @@
 //! `grid_views`: an administrator's own saved grid views.
 
-use super::{Db, StoreResult, Tx, on_db, on_tx};
+use super::{StoreResult, Tx, on_tx};
 use crate::domain::UserId;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct ViewRow {
     pub id: i64,
     pub name: String,
     pub query: String,
     pub is_default: bool,
-}
-
-pub async fn list(db: &Db, owner: UserId) -> StoreResult<Vec<ViewRow>> {
-    const SQL: &str =
-        "SELECT id, name, query, is_default FROM grid_views WHERE owner_id = $1 ORDER BY name";
-    on_db!(db, p => sqlx::query_as(SQL).bind(owner).fetch_all(p).await)
 }
 
 pub async fn insert(

@@ -18,6 +18,7 @@ both_backends!(
     paging_a_large_set_never_repeats_or_skips,
     email_search_through_a_cheaper_part_finds_the_same_users,
     search_follows_changed_and_deleted_keys,
+    grid_shows_views_organizations_and_latest_exports,
 );
 
 async fn grid_sorts_pages_and_escapes(backend: Backend) {
@@ -776,5 +777,68 @@ async fn search_follows_changed_and_deleted_keys(backend: Backend) {
         app.grid_usernames("username=member3&username_op=contains")
             .await,
         vec!["member3", "member30"]
+    );
+}
+
+/// Beside its rows the grid shows the administrator's saved views (by name, the default
+/// marked), every organization as the filter's choices (by name) and their five latest
+/// exports, newest first; another administrator's views and exports are not theirs.
+async fn grid_shows_views_organizations_and_latest_exports(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let out = app.create_user(&[
+        "--username",
+        "other",
+        "--email",
+        "other@example.com",
+        "--password",
+        "Passw0rd-x",
+    ]);
+    assert!(out.status.success());
+    app.sql(
+        "INSERT INTO organizations (name, name_key, enabled, created_at, updated_at) \
+         VALUES ('Zeta Ltd', 'zeta ltd', TRUE, 0, 0), ('acme', 'acme', TRUE, 0, 0)",
+    )
+    .await;
+    app.sql(
+        "INSERT INTO grid_views (owner_id, name, query, is_default, created_at) VALUES \
+         (1, 'Locked ones', 'status=locked', TRUE, 0), (1, 'By email', 'sort=email', FALSE, 0), \
+         (2, 'Not mine', 'view=active', FALSE, 0)",
+    )
+    .await;
+    // Seven finished jobs of the administrator (odd ones done, even ones failed), one of
+    // the other user's; none pending, so the export worker leaves them alone.
+    app.sql(
+        "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < 8) \
+         INSERT INTO export_jobs (requested_by, fields, status, rows_written, error, \
+             created_at, expires_at) \
+         SELECT CASE WHEN x = 8 THEN 2 ELSE 1 END, 'username', \
+             CASE WHEN x % 2 = 1 THEN 'done' ELSE 'failed' END, x, \
+             CASE WHEN x % 2 = 0 THEN 'disk full ' || x END, x, 4102444800 FROM seq",
+    )
+    .await;
+    app.login_as_admin().await;
+    let (status, html) = app.get_html("/admin/user?view=all").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        texts(&html, ".recent-exports td.export-state"),
+        vec![
+            "Done, 7 users",
+            "Failed: disk full 6",
+            "Done, 5 users",
+            "Failed: disk full 4",
+            "Done, 3 users"
+        ]
+    );
+    assert_eq!(
+        texts(&html, "a.view-tab.saved"),
+        vec!["By email", "Locked ones (default)"]
+    );
+    let orgs = texts(&html, "#f-org option");
+    let at = |name: &str| orgs.iter().position(|o| o == name);
+    assert!(
+        at("acme").is_some() && at("acme") < at("Zeta Ltd"),
+        "organizations by name: {orgs:?}"
     );
 }

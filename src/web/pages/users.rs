@@ -14,7 +14,6 @@ use crate::grid::{
     self, DateField, GridParams, GridQuery, PAGE_SIZES, SortColumn, TextField, TextOp, View,
 };
 use crate::state::AppState;
-use crate::store::organizations;
 use crate::web::session::{AdminActor, PageCtx};
 
 pub struct Column {
@@ -144,7 +143,11 @@ pub async fn grid(
     RawQuery(raw): RawQuery,
     Query(params): Query<GridParams>,
 ) -> AppResult<Response> {
-    let saved_views = views::list(&state, &actor).await?;
+    let views::GridContext {
+        views: saved_views,
+        organizations: orgs,
+        exports,
+    } = views::grid_context(&state, &actor).await?;
     // A bare /admin/user opens the administrator's default view, if they chose one.
     if raw.as_deref().unwrap_or("").is_empty()
         && let Some(d) = saved_views.iter().find(|v| v.is_default)
@@ -153,12 +156,10 @@ pub async fn grid(
     }
     let q = GridQuery::parse(&params)?;
     let page = grid::load(&state, &q).await?;
-    let orgs = organizations::list(&state.db).await?;
     let current_saved: Option<i64> = params.get("saved").and_then(|s| s.parse().ok());
     let view_query = q.view_query();
     let now = state.clock.now();
-    let exports = crate::accounts::exports::recent(&state, me.id)
-        .await?
+    let exports = exports
         .into_iter()
         .map(|j| {
             let expired = j.expires_at.is_some_and(|e| e < now);
