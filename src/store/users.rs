@@ -350,9 +350,10 @@ pub async fn key_sample(db: &Db, n: i64) -> StoreResult<Vec<String>> {
     use rand::Rng;
     const BOUNDS: &str = "SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), -1) FROM users";
     let (lo, hi): (i64, i64) = on_db!(db, p => sqlx::query_as(BOUNDS).fetch_one(p).await)?;
-    let ids: Vec<i64> = if hi < lo {
+    if hi < lo {
         return Ok(Vec::new());
-    } else if hi - lo < n {
+    }
+    let ids: Vec<i64> = if hi - lo < n {
         (lo..=hi).collect()
     } else {
         let mut rng = rand::thread_rng();
