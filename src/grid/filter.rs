@@ -133,9 +133,9 @@ pub struct TextFilter {
     pub field: TextField,
     pub op: TextOp,
     pub value: String,
-    /// For "contains" on username or email: the part of the value PostgreSQL's trigram
-    /// index looks up (`grid::probe`); the whole value is matched all the same. Not part
-    /// of the URL.
+    /// For "contains" on username or email: the part of the value the trigram index
+    /// (pg_trgm, SQLite's FTS5) looks up (`grid::probe`); the whole value is matched all
+    /// the same. Not part of the URL.
     pub index_part: Option<String>,
 }
 

@@ -10,7 +10,6 @@
 //! still matched against the key, so the answer never changes, only the cost.
 
 use std::collections::HashMap;
-
 use std::sync::Arc;
 
 use tokio::sync::Mutex;

@@ -6,7 +6,7 @@
 
 use super::exports::JobRow;
 use super::views::ViewRow;
-use super::{Backend, Db, StoreResult, on_db};
+use super::{Backend, Db, StoreResult, decode_json, on_db};
 use crate::domain::{OrganizationId, UserId};
 
 pub struct GridContext {
@@ -60,18 +60,14 @@ fn sql(backend: Backend) -> &'static str {
     }
 }
 
-fn decode<T: serde::de::DeserializeOwned>(json: &str) -> StoreResult<T> {
-    serde_json::from_str(json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
 /// The grid's surroundings for administrator `owner`, with their `exports` latest exports.
 pub async fn load(db: &Db, owner: UserId, exports: i64) -> StoreResult<GridContext> {
     let sql = sql(db.backend());
     let row: ContextRow =
         on_db!(db, p => sqlx::query_as(sql).bind(owner).bind(exports).fetch_one(p).await)?;
     Ok(GridContext {
-        views: decode(&row.views)?,
-        organizations: decode(&row.organizations)?,
-        exports: decode(&row.exports)?,
+        views: decode_json(&row.views)?,
+        organizations: decode_json(&row.organizations)?,
+        exports: decode_json(&row.exports)?,
     })
 }

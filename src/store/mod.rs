@@ -73,6 +73,12 @@ pub enum Backend {
 
 pub type StoreResult<T> = Result<T, sqlx::Error>;
 
+/// Decodes a JSON document a statement built (`json_agg`, `json_group_array`): a list read
+/// in the same round trip as the rest of a page.
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(json: &str) -> StoreResult<T> {
+    serde_json::from_str(json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
 /// A PostgreSQL connection idle for this long is pinged before use (see `Db::connect`).
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 

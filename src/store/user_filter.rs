@@ -75,40 +75,33 @@ pub fn build(f: &UserFilter, first: usize, backend: Backend) -> Where {
                 parts.push(format!("{col} LIKE {p} ESCAPE '\\'"));
             }
             TextOp::Contains => {
-                let pattern = format!("%{}%", like_escape(&v));
-                let p = next(Bind::Text(pattern.clone()), &mut binds);
+                let p = next(Bind::Text(format!("%{}%", like_escape(&v))), &mut binds);
                 parts.push(format!("{col} LIKE {p} ESCAPE '\\'"));
                 let key = match t.field {
-                    TextField::Username => Some("username_key"),
-                    TextField::Email => Some("email_key"),
-                    _ => None,
+                    TextField::Username => "username_key",
+                    TextField::Email => "email_key",
+                    TextField::FirstName | TextField::LastName => continue,
                 };
-                if let (false, Some(key)) = (pg, key)
-                    && v.chars().count() >= 3
-                {
-                    // Implied by the LIKE, and what SQLite's trigram index serves
-                    // (migration 0040): a phrase of the term (or of its cheaper part, as on
-                    // PostgreSQL), in that key's column, which matches where it is a
-                    // substring. (Shorter terms have no trigram: the LIKE alone reads
-                    // every key.)
-                    let looked_up = t.index_part.as_deref().unwrap_or(&v);
+                // Implied by the LIKE (so is any part of the term: `grid::probe` picks the
+                // cheapest), and what each backend's trigram index serves.
+                let looked_up = t.index_part.as_deref().unwrap_or(&v);
+                if pg {
+                    // PostgreSQL's one pg_trgm index over both keys joined (migration
+                    // 0030): a substring of either key is a substring of both joined.
+                    let p = next(
+                        Bind::Text(format!("%{}%", like_escape(looked_up))),
+                        &mut binds,
+                    );
+                    parts.push(format!(
+                        "(u.username_key || ' ' || u.email_key) LIKE {p} ESCAPE '\\'"
+                    ));
+                } else if looked_up.chars().count() >= 3 {
+                    // SQLite's FTS5 trigram table (migration 0040): a phrase in that key's
+                    // column matches where it is a substring. Shorter terms have no
+                    // trigram: the LIKE alone reads every key.
                     let p = next(Bind::Text(fts_phrase(key, looked_up)), &mut binds);
                     parts.push(format!(
                         "u.id IN (SELECT rowid FROM user_keys_search WHERE user_keys_search MATCH {p})"
-                    ));
-                }
-                if pg && key.is_some() {
-                    // Implied by the line above (a substring of either key is a substring
-                    // of both joined, and so is any part of it), and what PostgreSQL's one
-                    // trigram index over both keys serves (migration 0030). Not on SQLite: naming the other key
-                    // there turns a scan of the narrow key index into a scan of the table.
-                    let looked_up = t
-                        .index_part
-                        .as_deref()
-                        .map_or(pattern, |part| format!("%{}%", like_escape(part)));
-                    let p = next(Bind::Text(looked_up), &mut binds);
-                    parts.push(format!(
-                        "(u.username_key || ' ' || u.email_key) LIKE {p} ESCAPE '\\'"
                     ));
                 }
             }

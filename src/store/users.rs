@@ -1,7 +1,7 @@
 //! The `users` table and its memberships.
 
 use super::user_filter::{self, Bind, bind_all};
-use super::{Backend, Db, StoreResult, Tx, on_db, on_tx};
+use super::{Backend, Db, StoreResult, Tx, decode_json, on_db, on_tx};
 use crate::domain::{OrganizationId, UserId};
 use crate::grid::filter::View;
 use crate::grid::{SortColumn, UserFilter};
@@ -370,10 +370,18 @@ pub async fn key_sample(db: &Db, n: i64) -> StoreResult<Vec<String>> {
     on_db!(db, p => sqlx::query_scalar(&sql).fetch_all(p).await)
 }
 
+/// The SQL of `count_matching`, its parameters numbered from `first`.
+fn count_sql(backend: Backend, f: &UserFilter, first: usize) -> (String, Vec<Bind>) {
+    let w = user_filter::build(f, first, backend);
+    (
+        format!("SELECT COUNT(*) FROM users u WHERE {}", w.sql),
+        w.binds,
+    )
+}
+
 pub async fn count_matching(db: &Db, f: &UserFilter) -> StoreResult<i64> {
-    let w = user_filter::build(f, 1, db.backend());
-    let sql = format!("SELECT COUNT(*) FROM users u WHERE {}", w.sql);
-    on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &w.binds).fetch_one(p).await)
+    let (sql, binds) = count_sql(db.backend(), f, 1);
+    on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &binds).fetch_one(p).await)
 }
 
 /// One page of the users matching `f`, in an allow-listed order.
@@ -514,13 +522,7 @@ pub fn grid_page_sql(backend: Backend, l: &Listing) -> (String, Vec<Bind>) {
             let (page_from, mut binds) = page_from_sql(backend, f, &[(sort, desc)], limit, offset);
             let (count, count_binds) = match counting {
                 Counting::UpTo(cap) => count_upto_sql(backend, f, cap, binds.len() + 1),
-                _ => {
-                    let w = user_filter::build(f, binds.len() + 1, backend);
-                    (
-                        format!("SELECT COUNT(*) FROM users u WHERE {}", w.sql),
-                        w.binds,
-                    )
-                }
+                _ => count_sql(backend, f, binds.len() + 1),
             };
             binds.extend(count_binds);
             let sql = format!(
@@ -543,11 +545,7 @@ pub async fn grid_page(db: &Db, listing: &Listing<'_>) -> StoreResult<ListedPage
     let matched = rows.first().map(|r| r.matched);
     let rows = rows
         .into_iter()
-        .map(|r| {
-            let names: Vec<String> = serde_json::from_str(&r.organizations)
-                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-            Ok((r.user, names))
-        })
+        .map(|r| Ok((r.user, decode_json(&r.organizations)?)))
         .collect::<StoreResult<_>>()?;
     Ok(ListedPage { rows, matched })
 }

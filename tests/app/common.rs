@@ -372,6 +372,18 @@ impl TestApp {
             }
         }
     }
+
+    /// Inserts `n` users straight into the table, for x = 1..=n: `username` and `email`
+    /// are SQL expressions of `x` (each key equal to its display value).
+    pub async fn insert_users(&self, n: u32, username: &str, email: &str) {
+        self.sql(&format!(
+            "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < {n}) \
+             INSERT INTO users (username, username_key, email, email_key, password_hash, \
+                 created_at, updated_at) \
+             SELECT {username}, {username}, {email}, {email}, 'x', 0, 0 FROM seq"
+        ))
+        .await;
+    }
 }
 
 impl Drop for TestApp {

@@ -563,12 +563,8 @@ async fn counts_stop_at_the_cap(backend: Backend) {
         return;
     };
     // 1,001 more users (1,002 with the administrator), made in one statement.
-    app.sql(
-        "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < 1001) \
-         INSERT INTO users (username, username_key, email, email_key, enabled, password_hash, created_at, updated_at) \
-         SELECT 'bulk' || x, 'bulk' || x, 'bulk' || x || '@example.com', 'bulk' || x || '@example.com', TRUE, 'x', 0, 0 FROM seq",
-    )
-    .await;
+    app.insert_users(1001, "'bulk' || x", "'bulk' || x || '@example.com'")
+        .await;
     app.login_as_admin().await;
     let (_, html) = app.get_html("/admin/user").await;
     assert_eq!(
@@ -688,13 +684,10 @@ async fn email_search_through_a_cheaper_part_finds_the_same_users(backend: Backe
         return;
     };
     // Keys shaped like the benchmark's: every one has the trigrams of "user".
-    app.sql(
-        "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < 2000) \
-         INSERT INTO users (username, username_key, email, email_key, password_hash, \
-             created_at, updated_at) \
-         SELECT 'u' || x, 'u' || x, \
-             'user' || substr('0000000' || x, length('0000000' || x) - 6, 7) || '@example.com', \
-             'user' || substr('0000000' || x, length('0000000' || x) - 6, 7) || '@example.com', 'x', 0, 0 FROM seq",
+    app.insert_users(
+        2000,
+        "'u' || x",
+        "'user' || substr('0000000' || x, length('0000000' || x) - 6, 7) || '@example.com'",
     )
     .await;
     app.login_as_admin().await;
@@ -735,14 +728,8 @@ async fn search_follows_changed_and_deleted_keys(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
-    app.sql(
-        "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < 30) \
-         INSERT INTO users (username, username_key, email, email_key, password_hash, \
-             created_at, updated_at) \
-         SELECT 'member' || x, 'member' || x, 'member' || x || '@old.example', \
-             'member' || x || '@old.example', 'x', 0, 0 FROM seq",
-    )
-    .await;
+    app.insert_users(30, "'member' || x", "'member' || x || '@old.example'")
+        .await;
     app.login_as_admin().await;
     assert_eq!(app.grid_usernames("email=old.exam").await.len(), 30);
     app.sql(
