@@ -133,10 +133,22 @@ pub struct TextFilter {
     pub field: TextField,
     pub op: TextOp,
     pub value: String,
-    /// For "contains" on username or email: the part of the value the trigram index
-    /// (pg_trgm, SQLite's FTS5) looks up (`grid::probe`); the whole value is matched all
-    /// the same. Not part of the URL.
-    pub index_part: Option<String>,
+    /// For "contains" on username or email: what the trigram index looks up
+    /// (`grid::probe`). Not part of the URL.
+    pub lookup: Lookup,
+}
+
+/// What a username or email "contains" asks of the trigram index (pg_trgm, SQLite's
+/// FTS5), from a sample of the keys (`grid::probe`). The whole value is matched all the
+/// same: this changes what a search costs, never what it finds.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Lookup {
+    /// The part of the value to look up, or None for the whole value.
+    pub part: Option<String>,
+    /// The sample says few rows hold what is looked up, so the index is the best plan
+    /// whatever the value: PostgreSQL is then asked for one plan it can keep for every
+    /// such search, instead of planning each one anew.
+    pub few: bool,
 }
 
 /// An inclusive range of Unix seconds; either end may be open.

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use time::macros::format_description;
 
-pub use filter::{DateField, DateRange, TextField, TextFilter, TextOp, UserFilter, View};
+pub use filter::{DateField, DateRange, Lookup, TextField, TextFilter, TextOp, UserFilter, View};
 
 use crate::domain::AuthStatus;
 use crate::error::{AppError, AppResult};
@@ -141,7 +141,7 @@ impl GridQuery {
                 field,
                 op,
                 value: value.to_owned(),
-                index_part: None,
+                lookup: Lookup::default(),
             });
         }
         match get("count") {
@@ -362,7 +362,7 @@ pub const FEW_MATCHES: i64 = 500;
 pub async fn load(state: &AppState, q: &GridQuery) -> AppResult<GridPage> {
     let limit = i64::from(q.size);
     let offset = i64::from(q.page - 1) * limit;
-    let filter = with_index_parts(state, &q.filter).await;
+    let filter = with_lookups(state, &q.filter).await;
     let listed = |counting| {
         let listing = users::Listing {
             filter: &filter,
@@ -421,10 +421,10 @@ pub async fn load(state: &AppState, q: &GridQuery) -> AppResult<GridPage> {
     Ok(GridPage { rows, total, exact })
 }
 
-/// The filter with, for each username or email "contains", the part of the term the
-/// trigram index (pg_trgm, or SQLite's FTS5) should look up (`probe`). Without a sample
-/// (it could not be read) the filter is used as it is.
-async fn with_index_parts(state: &AppState, f: &UserFilter) -> UserFilter {
+/// The filter with, for each username or email "contains", what the trigram index
+/// (pg_trgm, or SQLite's FTS5) should look up (`probe`). Without a sample (it could not be
+/// read) the filter is used as it is.
+async fn with_lookups(state: &AppState, f: &UserFilter) -> UserFilter {
     let mut f = f.clone();
     let searched = |t: &TextFilter| {
         t.op == TextOp::Contains && matches!(t.field, TextField::Username | TextField::Email)
@@ -441,7 +441,7 @@ async fn with_index_parts(state: &AppState, f: &UserFilter) -> UserFilter {
     match sample {
         Ok(sample) => {
             for t in f.text.iter_mut().filter(|t| searched(t)) {
-                t.index_part = probe::cheaper_part(&t.value.to_lowercase(), &sample);
+                t.lookup = probe::lookup(&t.value.to_lowercase(), &sample);
             }
         }
         Err(e) => tracing::warn!(error = %e, "could not sample user keys; searching as typed"),

@@ -75,16 +75,29 @@ pub fn build(f: &UserFilter, first: usize, backend: Backend) -> Where {
                 parts.push(format!("{col} LIKE {p} ESCAPE '\\'"));
             }
             TextOp::Contains => {
-                let p = next(Bind::Text(format!("%{}%", like_escape(&v))), &mut binds);
-                parts.push(format!("{col} LIKE {p} ESCAPE '\\'"));
                 let key = match t.field {
-                    TextField::Username => "username_key",
-                    TextField::Email => "email_key",
-                    TextField::FirstName | TextField::LastName => continue,
+                    TextField::Username => Some("username_key"),
+                    TextField::Email => Some("email_key"),
+                    TextField::FirstName | TextField::LastName => None,
                 };
+                // When few rows hold the term, the index is PostgreSQL's best plan whatever
+                // it is, so the patterns are hidden from its planner (an InitPlan's value
+                // is not known when planning): every such search then costs the same, and
+                // PostgreSQL keeps one plan for the statement instead of planning each
+                // search anew (about a sixth of a search page's CPU in BENCHMARKS.md).
+                let fixed = |p: String| {
+                    if pg && key.is_some() && t.lookup.few {
+                        format!("(SELECT {p}::text)")
+                    } else {
+                        p
+                    }
+                };
+                let p = next(Bind::Text(format!("%{}%", like_escape(&v))), &mut binds);
+                parts.push(format!("{col} LIKE {} ESCAPE '\\'", fixed(p)));
+                let Some(key) = key else { continue };
                 // Implied by the LIKE (so is any part of the term: `grid::probe` picks the
                 // cheapest), and what each backend's trigram index serves.
-                let looked_up = t.index_part.as_deref().unwrap_or(&v);
+                let looked_up = t.lookup.part.as_deref().unwrap_or(&v);
                 if pg {
                     // PostgreSQL's one pg_trgm index over both keys joined (migration
                     // 0030): a substring of either key is a substring of both joined.
@@ -93,7 +106,8 @@ pub fn build(f: &UserFilter, first: usize, backend: Backend) -> Where {
                         &mut binds,
                     );
                     parts.push(format!(
-                        "(u.username_key || ' ' || u.email_key) LIKE {p} ESCAPE '\\'"
+                        "(u.username_key || ' ' || u.email_key) LIKE {} ESCAPE '\\'",
+                        fixed(p)
                     ));
                 } else if looked_up.chars().count() >= 3 {
                     // SQLite's FTS5 trigram table (migration 0040): a phrase in that key's
@@ -179,6 +193,11 @@ fn sort_column(sort: SortColumn) -> (&'static str, bool, bool) {
         SortColumn::CreatedAt => ("u.created_at", false, false),
         SortColumn::UpdatedAt => ("u.updated_at", false, false),
     }
+}
+
+/// A sort column's SQL (`u.` and the column's name).
+pub fn sort_key(sort: SortColumn) -> &'static str {
+    sort_column(sort).0
 }
 
 /// ORDER BY for a sort column: NULLs last ascending and first descending, the same on both

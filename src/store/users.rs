@@ -507,13 +507,17 @@ pub fn grid_page_sql(backend: Backend, l: &Listing) -> (String, Vec<Bind>) {
     match counting {
         Counting::FewFirst(n) => {
             let w = user_filter::build(f, 1, backend);
-            // MATERIALIZED: the set is read once, for the count and for the page.
+            // MATERIALIZED: the set is read once, for the count and for the page. It
+            // keeps the sort column, so the page is chosen from it and only the rows shown
+            // are read again, whole.
+            let col = user_filter::sort_key(sort);
             let sql = format!(
-                "WITH m AS MATERIALIZED (SELECT u.id FROM users u WHERE {} LIMIT {n}) \
+                "WITH m AS MATERIALIZED (SELECT u.id, {col} FROM users u WHERE {} LIMIT {n}) \
                  SELECT {USER_COLUMNS}, {orgs} AS organizations, \
                  (SELECT COUNT(*) FROM m) AS matched \
-                 FROM users u WHERE u.id IN (SELECT id FROM m) ORDER BY {order} \
-                 LIMIT {limit} OFFSET {offset}",
+                 FROM users u WHERE u.id IN \
+                 (SELECT u.id FROM m u ORDER BY {order} LIMIT {limit} OFFSET {offset}) \
+                 ORDER BY {order}",
                 w.sql
             );
             (sql, w.binds)

@@ -384,6 +384,17 @@ impl TestApp {
         ))
         .await;
     }
+
+    /// `n` users keyed like the benchmark's: `u<x>` with the email `user<x, 7 digits>@example.com`,
+    /// so every email has the trigrams of "user" and of runs of zeros.
+    pub async fn insert_bench_like_users(&self, n: u32) {
+        self.insert_users(
+            n,
+            "'u' || x",
+            "'user' || substr('0000000' || x, length('0000000' || x) - 6, 7) || '@example.com'",
+        )
+        .await;
+    }
 }
 
 impl Drop for TestApp {

@@ -328,7 +328,7 @@ fn parse_query(raw: Option<&str>, collection: bool) -> Result<Query, ApiError> {
                         TextField::Username
                     },
                     op: TextOp::Is,
-                    index_part: None,
+                    lookup: Default::default(),
                     value: value.clone(),
                 });
             }
