@@ -138,17 +138,32 @@ pub struct TextFilter {
     pub lookup: Lookup,
 }
 
-/// What a username or email "contains" asks of the trigram index (pg_trgm, SQLite's
-/// FTS5), from a sample of the keys (`grid::probe`). The whole value is matched all the
-/// same: this changes what a search costs, never what it finds.
+/// What a username or email "contains" asks of the search indexes (PostgreSQL's 4-grams
+/// and trigrams, SQLite's FTS5 trigrams), from a sample of the keys (`grid::probe`). The
+/// whole value is matched all the same: this changes what a search costs, never what it
+/// finds.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Lookup {
     /// The part of the value to look up, or None for the whole value.
     pub part: Option<String>,
-    /// The sample says few rows hold what is looked up, so the index is the best plan
-    /// whatever the value: PostgreSQL is then asked for one plan it can keep for every
-    /// such search, instead of planning each one anew.
-    pub few: bool,
+    /// How many rows the sample says hold what is looked up.
+    pub frequency: Frequency,
+}
+
+/// The share of rows a sample of keys says hold what a search looks up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Frequency {
+    /// No sample (or one too small to tell): the database plans for the value.
+    #[default]
+    Unknown,
+    /// Few rows: the index is the best plan whatever the value, so PostgreSQL is asked for
+    /// one plan it can keep for every such search instead of planning each one anew.
+    Rare,
+    /// Enough rows that the database should plan for the value.
+    Some,
+    /// So many rows that reading users in the page's order finds a page sooner than the
+    /// index could list them all: the index is not asked.
+    Common,
 }
 
 /// An inclusive range of Unix seconds; either end may be open.

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 
 use time::macros::format_description;
 
-pub use filter::{DateField, DateRange, Lookup, TextField, TextFilter, TextOp, UserFilter, View};
+pub use filter::{
+    DateField, DateRange, Frequency, Lookup, TextField, TextFilter, TextOp, UserFilter, View,
+};
 
 use crate::domain::AuthStatus;
 use crate::error::{AppError, AppResult};

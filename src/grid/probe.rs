@@ -1,54 +1,165 @@
-//! Which part of an email or username "contains" term the trigram index looks up
-//! (PostgreSQL's pg_trgm index, SQLite's FTS5 `trigram` table).
+//! Which part of an email or username "contains" term the search indexes look up, and how
+//! many rows a sample of the keys says hold it.
 //!
-//! The index finds candidates by intersecting the row lists of every trigram of the term,
-//! and a trigram found in most rows costs the most to walk: on the benchmark's million
-//! users, `LIKE '%user00012%'` took 14 ms, mostly in `use`, `ser` and `er0` (every
-//! row has them), and `LIKE '%00012%'` 4 ms for the same 100 users after the recheck. So the
-//! grid looks up the part of the term that a random sample of keys says is cheapest: few
-//! trigrams found in many rows, and few candidate rows left to recheck. The whole term is
-//! still matched against the key, so the answer never changes, only the cost.
+//! PostgreSQL indexes the 4-grams of the keys (for terms of four characters or more) and
+//! their trigrams (pg_trgm, for terms of three); SQLite indexes their trigrams (FTS5). An
+//! index finds candidates by intersecting the row lists of every n-gram it looks up, and
+//! an n-gram found in most rows costs the most to walk: on the benchmark's million users,
+//! `LIKE '%user00012%'` took 14 ms through pg_trgm, mostly in `use`, `ser` and `er0`
+//! (every row has them), and `LIKE '%00012%'` 4 ms for the same 100 users after the
+//! recheck. So the grid looks up the part of the term that a random sample of keys says
+//! is cheapest: few n-grams found in many rows, and few candidate rows left to recheck.
+//! The whole term is still matched against the key, so the answer never changes, only the
+//! cost.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
 
-use super::Lookup;
+use super::{Frequency, Lookup};
 
-/// Keys sampled at random (username and email joined, as the index joins them), indexed
-/// by trigram once when taken: for each trigram, which sampled keys contain it.
+/// Keys sampled at random (username and email joined, as the indexes join them), indexed
+/// once when taken: for each run of 3 and of 4 bytes, which sampled keys hold it.
 pub struct KeySample {
     rows: usize,
-    keys_with: HashMap<[u8; 3], Vec<u64>>,
+    holding: HashMap<Vec<u8>, Holders>,
 }
 
-impl KeySample {
-    pub fn new(keys: &[String]) -> Self {
-        let words = keys.len().div_ceil(64);
-        let mut keys_with: HashMap<[u8; 3], Vec<u64>> = HashMap::new();
-        for (i, key) in keys.iter().enumerate() {
-            for w in key.as_bytes().windows(3) {
-                let bits = keys_with
-                    .entry([w[0], w[1], w[2]])
-                    .or_insert_with(|| vec![0; words]);
-                bits[i / 64] |= 1 << (i % 64);
-            }
+/// The sampled keys holding one n-gram: a sorted list when few do, else one bit per key,
+/// so that intersecting them stays cheap (the probe runs on every search) and the sample
+/// small (most n-grams of varied keys are held by a handful).
+enum Holders {
+    Few(Vec<u32>),
+    Many { count: usize, bits: Vec<u64> },
+}
+
+impl Holders {
+    fn count(&self) -> usize {
+        match self {
+            Self::Few(keys) => keys.len(),
+            Self::Many { count, .. } => *count,
         }
-        Self {
-            rows: keys.len(),
-            keys_with,
+    }
+
+    fn has(&self, key: u32) -> bool {
+        match self {
+            Self::Few(keys) => keys.binary_search(&key).is_ok(),
+            Self::Many { bits, .. } => bits[key as usize / 64] & (1 << (key % 64)) != 0,
         }
     }
 }
 
-/// Rows in a sample: enough to tell a trigram in 1% of rows from one in 50%.
+impl KeySample {
+    pub fn new(keys: &[String]) -> Self {
+        let mut lists: HashMap<Vec<u8>, Vec<u32>> = HashMap::new();
+        for (i, key) in (0u32..).zip(keys) {
+            for n in [3, 4] {
+                for w in key.as_bytes().windows(n) {
+                    let list = lists.entry(w.to_vec()).or_default();
+                    // Keys are visited in order, so each list stays sorted and unique.
+                    if list.last() != Some(&i) {
+                        list.push(i);
+                    }
+                }
+            }
+        }
+        // A list longer than a bitset's words takes more room, and more time to cross.
+        let words = keys.len().div_ceil(64);
+        let holding = lists
+            .into_iter()
+            .map(|(gram, list)| {
+                let holders = if list.len() <= words {
+                    Holders::Few(list)
+                } else {
+                    let mut bits = vec![0u64; words];
+                    for &k in &list {
+                        bits[k as usize / 64] |= 1 << (k % 64);
+                    }
+                    Holders::Many {
+                        count: list.len(),
+                        bits,
+                    }
+                };
+                (gram, holders)
+            })
+            .collect();
+        Self {
+            rows: keys.len(),
+            holding,
+        }
+    }
+
+    /// What looking up `part` through its `n`-grams costs, by the sample.
+    fn estimate(&self, part: &[u8], n: usize) -> Estimate {
+        let share = |count: usize| (count as f64 + 1.0) / (self.rows as f64 + 1.0);
+        let mut grams = Vec::new();
+        for gram in part.windows(n) {
+            match self.holding.get(gram) {
+                Some(h) => grams.push(h),
+                // No sampled key holds it: nor any candidate.
+                None => {
+                    return Estimate {
+                        walk: 0.0,
+                        candidates: share(0),
+                    };
+                }
+            }
+        }
+        let walk = grams.iter().map(|h| share(h.count())).sum();
+        let fewest = grams.iter().filter_map(|h| match h {
+            Holders::Few(keys) => Some(keys),
+            Holders::Many { .. } => None,
+        });
+        let held = match fewest.min_by_key(|keys| keys.len()) {
+            Some(keys) => keys
+                .iter()
+                .filter(|&&k| grams.iter().all(|h| h.has(k)))
+                .count(),
+            None => {
+                let mut all = vec![u64::MAX; self.rows.div_ceil(64)];
+                for h in &grams {
+                    if let Holders::Many { bits, .. } = h {
+                        for (a, b) in all.iter_mut().zip(bits) {
+                            *a &= b;
+                        }
+                    }
+                }
+                // No n-gram at all (a part shorter than n) holds back no row.
+                if grams.is_empty() {
+                    self.rows
+                } else {
+                    all.iter().map(|w| w.count_ones() as usize).sum()
+                }
+            }
+        };
+        Estimate {
+            walk,
+            candidates: share(held),
+        }
+    }
+}
+
+/// A lookup's cost by the sample: the shares of rows in the n-gram lists walked, and the
+/// share of rows holding them all (the candidates to recheck).
+struct Estimate {
+    walk: f64,
+    candidates: f64,
+}
+
+impl Estimate {
+    fn cost(&self) -> f64 {
+        self.walk + RECHECK_COST * self.candidates
+    }
+}
+
+/// Rows in a sample: enough to tell an n-gram in 1% of rows from one in 50%.
 pub const SAMPLE_ROWS: i64 = 5_000;
 
 /// Below this many sampled keys the table is small and any lookup is cheap.
 const MIN_SAMPLE: usize = 200;
 
-/// The longest part considered: longer parts only add trigrams to walk.
+/// The longest part considered: longer parts only add n-grams to walk.
 const MOST_CHARS: usize = 12;
 
 /// What rechecking one candidate row costs, in walks of one index entry: measured here,
@@ -58,122 +169,53 @@ const RECHECK_COST: f64 = 350.0;
 /// A lookup is changed only when the sample says it is at least this many times cheaper.
 const WORTH_IT: f64 = 2.0;
 
-/// At most this share of sampled keys hold what a lookup asks for when it counts as few
-/// rows (`Lookup::few`): 5,000 rows of a million, which the index finds in about a
+/// Up to this share of sampled keys holding what is looked up, it is rare
+/// (`Frequency::Rare`): 5,000 rows of a million, which the index lists in about a
 /// millisecond, and which a page sorted on any column can take from the index's rows
-/// faster than from a walk in that column's order.
-const FEW_SHARE: f64 = 0.005;
+/// sooner than from a walk in that column's order.
+const RARE_SHARE: f64 = 0.005;
 
-/// What to look up in the index for `term` (already lower-cased): a cheaper part of it,
-/// and whether the sample says few rows hold that.
+/// Above this share it is common (`Frequency::Common`): a walk in the page's order then
+/// meets a matching row every 20 rows or sooner.
+const COMMON_SHARE: f64 = 0.05;
+
+/// What to look up for `term` (already lower-cased): the cheapest part of it, and how
+/// many rows the sample says hold that. Terms that are not ASCII are looked up whole (the
+/// sample counts bytes, the indexes characters), as are terms when the table is small.
 pub fn lookup(term: &str, sample: &KeySample) -> Lookup {
-    let part = cheaper_part(term, sample);
-    let looked_up = part.as_deref().unwrap_or(term);
-    let few = sample.rows >= MIN_SAMPLE
-        && term.is_ascii()
-        && share_holding(looked_up, sample).is_some_and(|share| share <= FEW_SHARE);
-    Lookup { part, few }
-}
-
-/// The share of sampled keys that hold every trigram of the runs of letters and digits in
-/// `s`, or None when it has no such trigram (the index would return every row). These
-/// trigrams are some of those pg_trgm and FTS5 look up, so the share is an upper bound.
-fn share_holding(s: &str, sample: &KeySample) -> Option<f64> {
-    let bytes = s.as_bytes();
-    let mut all = vec![u64::MAX; sample.rows.div_ceil(64)];
-    let mut any = false;
-    for (start, end) in alnum_runs(bytes) {
-        for w in bytes[start..end].windows(3) {
-            any = true;
-            let Some(bits) = sample.keys_with.get(&[w[0], w[1], w[2]]) else {
-                return Some(0.0);
-            };
-            for (a, b) in all.iter_mut().zip(bits) {
-                *a &= b;
-            }
-        }
-    }
-    let held: u32 = all.iter().map(|w| w.count_ones()).sum();
-    any.then(|| f64::from(held) / sample.rows as f64)
-}
-
-/// The part of `term` (already lower-cased) to look up in the index instead of the whole
-/// term, or None to look up the whole term. Only runs of ASCII letters and digits are
-/// candidates: pg_trgm splits words at other characters, and a part with no trigram of
-/// its own would make the index return every row.
-pub fn cheaper_part(term: &str, sample: &KeySample) -> Option<String> {
-    if sample.rows < MIN_SAMPLE || !term.is_ascii() {
-        return None;
-    }
     let bytes = term.as_bytes();
-    let n = sample.rows;
-    let words = n.div_ceil(64);
-    let none = vec![0u64; words];
-    let bits_of = |tri: &[u8]| -> &[u64] {
-        sample
-            .keys_with
-            .get(&[tri[0], tri[1], tri[2]])
-            .map_or(&none, |b| b.as_slice())
+    if sample.rows < MIN_SAMPLE || !term.is_ascii() || bytes.len() < 3 {
+        return Lookup::default();
+    }
+    // PostgreSQL looks up 4-grams when the term has any, SQLite trigrams: parts are chosen
+    // by 4-grams, which is also a good choice of trigrams (their rarest 4-gram bounds the
+    // rows their trigrams find).
+    let n = bytes.len().min(4);
+    let whole = sample.estimate(bytes, n);
+    let mut best: Option<((usize, usize), Estimate)> = None;
+    for a in 0..bytes.len() {
+        for b in (a + 4)..=bytes.len().min(a + MOST_CHARS) {
+            if b - a == bytes.len() {
+                continue;
+            }
+            let e = sample.estimate(&bytes[a..b], 4);
+            if best.as_ref().is_none_or(|(_, be)| e.cost() < be.cost()) {
+                best = Some(((a, b), e));
+            }
+        }
+    }
+    let (part, chosen) = match best {
+        Some(((a, b), e)) if e.cost() * WORTH_IT < whole.cost() => (Some(term[a..b].to_owned()), e),
+        _ => (None, whole),
     };
-    let share = |count: u32| (f64::from(count) + 1.0) / (n as f64 + 1.0);
-    let cost = |trigrams: &[&[u64]]| -> f64 {
-        let walk: f64 = trigrams
-            .iter()
-            .map(|b| share(b.iter().map(|w| w.count_ones()).sum()))
-            .sum();
-        let mut all = vec![u64::MAX; words];
-        for b in trigrams {
-            for (a, w) in all.iter_mut().zip(b.iter()) {
-                *a &= w;
-            }
-        }
-        let candidates = share(all.iter().map(|w| w.count_ones()).sum());
-        walk + RECHECK_COST * candidates
+    let frequency = if chosen.candidates <= RARE_SHARE {
+        Frequency::Rare
+    } else if chosen.candidates <= COMMON_SHARE {
+        Frequency::Some
+    } else {
+        Frequency::Common
     };
-
-    let runs = alnum_runs(bytes);
-    let whole: Vec<&[u64]> = runs
-        .iter()
-        .flat_map(|&(s, e)| (s..e.saturating_sub(2)).map(|p| (p, p + 3)))
-        .map(|(a, b)| bits_of(&bytes[a..b]))
-        .collect();
-    if whole.is_empty() {
-        return None;
-    }
-    let whole_cost = cost(&whole);
-    let mut best: Option<(f64, usize, usize)> = None;
-    for &(start, end) in &runs {
-        for a in start..end {
-            for b in (a + 3)..=end.min(a + MOST_CHARS) {
-                let tris: Vec<&[u64]> = (a..b - 2).map(|p| bits_of(&bytes[p..p + 3])).collect();
-                let c = cost(&tris);
-                if best.is_none_or(|(bc, _, _)| c < bc) {
-                    best = Some((c, a, b));
-                }
-            }
-        }
-    }
-    let (c, a, b) = best?;
-    (c * WORTH_IT < whole_cost && (b - a) < bytes.len()).then(|| term[a..b].to_owned())
-}
-
-/// The runs of ASCII letters and digits at least 3 long, as (start, end) byte offsets.
-fn alnum_runs(bytes: &[u8]) -> Vec<(usize, usize)> {
-    let mut runs = Vec::new();
-    let mut start = None;
-    for (i, b) in bytes.iter().chain(std::iter::once(&b' ')).enumerate() {
-        match (b.is_ascii_alphanumeric(), start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                if i - s >= 3 {
-                    runs.push((s, i));
-                }
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    runs
+    Lookup { part, frequency }
 }
 
 /// The sample of this process, taken again after `MAX_AGE` seconds. A cache of what the
@@ -221,50 +263,58 @@ mod tests {
         KeySample::new(&keys)
     }
 
+    fn part(term: &str, sample: &KeySample) -> Option<String> {
+        lookup(term, sample).part
+    }
+
     #[test]
-    fn skips_trigrams_every_key_has() {
+    fn skips_ngrams_every_key_has() {
         let sample = bench_like(5_000);
-        let part = cheaper_part("user00012", &sample).expect("a cheaper part");
+        let part = part("user00012", &sample).expect("a cheaper part");
         assert!(!part.contains("use") && !part.contains("ser"), "{part}");
-        assert!("user00012".contains(&part) && part.len() >= 3, "{part}");
+        assert!("user00012".contains(&part) && part.len() >= 4, "{part}");
     }
 
     #[test]
     fn keeps_the_whole_term_when_nothing_is_cheaper_or_the_sample_is_small() {
         let sample = bench_like(5_000);
-        // Already as cheap as it gets, or only one word of three letters.
-        assert_eq!(cheaper_part("xyz", &sample), None);
-        assert_eq!(cheaper_part("user00012", &bench_like(50)), None);
-        // No run of three letters or digits: nothing the index could look up alone.
-        assert_eq!(cheaper_part("a.b-c", &sample), None);
-        assert_eq!(cheaper_part("ümlaut", &sample), None);
+        // Already as cheap as it gets, or three letters (no shorter part has an n-gram).
+        assert_eq!(part("xyzw", &sample), None);
+        assert_eq!(part("xyz", &sample), None);
+        assert_eq!(part("user00012", &bench_like(50)), None);
+        assert_eq!(part("ümlaut00012", &sample), None);
     }
 
     #[test]
-    fn parts_never_cross_a_non_word_character() {
+    fn a_part_may_cross_a_non_word_character() {
+        // 4-grams (and FTS5's trigrams) are taken over every character, so a rare run
+        // across `@` is as good a lookup as any.
         let sample = bench_like(5_000);
-        let part = cheaper_part("user00012@example1", &sample).expect("a cheaper part");
-        assert!(part.bytes().all(|b| b.is_ascii_alphanumeric()), "{part}");
+        let part = part("00012@example1", &sample).expect("a cheaper part");
+        assert!("00012@example1".contains(&part), "{part}");
+        assert!(part.contains("12"), "the rare digits are looked up: {part}");
     }
 
     #[test]
-    fn few_rows_only_when_the_sample_says_so() {
+    fn frequency_follows_the_sample() {
         let sample = bench_like(5_000);
         // About 100 users of a million, whatever part is looked up.
-        assert!(lookup("user00012", &sample).few);
-        assert!(lookup("nobody-has-this", &sample).few);
-        // In every key, or in a tenth of them ("user000": ids under 100,000).
-        assert!(!lookup("example", &sample).few);
-        assert!(!lookup("user000", &sample).few);
-        // Nothing the index can look up, a small table, or not ASCII: the database plans.
-        assert!(!lookup("a.b", &sample).few);
-        assert!(!lookup("user00012", &bench_like(50)).few);
-        assert!(!lookup("ümlaut00012", &sample).few);
-    }
-
-    #[test]
-    fn runs_of_letters_and_digits() {
-        assert_eq!(alnum_runs(b"ab.cde-fghi"), vec![(3, 6), (7, 11)]);
-        assert_eq!(alnum_runs(b"ab"), Vec::<(usize, usize)>::new());
+        assert_eq!(lookup("user00012", &sample).frequency, Frequency::Rare);
+        assert_eq!(
+            lookup("nobody-has-this", &sample).frequency,
+            Frequency::Rare
+        );
+        // A hundredth of them: ids 10,000 to 19,999.
+        assert_eq!(lookup("user001", &sample).frequency, Frequency::Some);
+        // In every key, or in a tenth of them ("user00": ids under 100,000).
+        assert_eq!(lookup("example", &sample).frequency, Frequency::Common);
+        assert_eq!(lookup("user00", &sample).frequency, Frequency::Common);
+        // Too short, a small table, or not ASCII: the database plans for the value.
+        assert_eq!(lookup("ab", &sample).frequency, Frequency::Unknown);
+        assert_eq!(
+            lookup("user00012", &bench_like(50)).frequency,
+            Frequency::Unknown
+        );
+        assert_eq!(lookup("ümlaut00012", &sample).frequency, Frequency::Unknown);
     }
 }

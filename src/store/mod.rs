@@ -105,7 +105,12 @@ impl Db {
                 .await?;
             Ok(Db::Sqlite(pool))
         } else {
-            let opts = PgConnectOptions::from_str(url)?;
+            // No parallel plans: Gatehouse runs many small statements at once, and
+            // starting workers for one costs more than it saves. A search through the
+            // keys' table (migration 0041) was planned with two workers and served 330
+            // pages/s instead of more than 2,000 (BENCHMARKS.md).
+            let opts = PgConnectOptions::from_str(url)?
+                .options([("max_parallel_workers_per_gather", "0")]);
             // sqlx pings every connection it hands out, a round trip per query. Only one
             // that sat idle for a while is worth checking (the server may have closed it
             // since); one returned within the last second is handed out as it is. Under

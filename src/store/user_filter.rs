@@ -3,7 +3,7 @@
 //! both backends accept).
 
 use super::Backend;
-use crate::grid::{DateField, SortColumn, TextField, TextOp, UserFilter, View};
+use crate::grid::{DateField, Frequency, SortColumn, TextField, TextOp, UserFilter, View};
 
 #[derive(Debug, Clone)]
 pub enum Bind {
@@ -85,31 +85,43 @@ pub fn build(f: &UserFilter, first: usize, backend: Backend) -> Where {
                 // is not known when planning): every such search then costs the same, and
                 // PostgreSQL keeps one plan for the statement instead of planning each
                 // search anew (about a sixth of a search page's CPU in BENCHMARKS.md).
-                let fixed = |p: String| {
-                    if pg && key.is_some() && t.lookup.few {
-                        format!("(SELECT {p}::text)")
-                    } else {
-                        p
-                    }
-                };
+                let rare = pg && key.is_some() && t.lookup.frequency == Frequency::Rare;
+                let fixed = |e: String| if rare { format!("(SELECT {e})") } else { e };
                 let p = next(Bind::Text(format!("%{}%", like_escape(&v))), &mut binds);
                 parts.push(format!("{col} LIKE {} ESCAPE '\\'", fixed(p)));
                 let Some(key) = key else { continue };
+                if t.lookup.frequency == Frequency::Common {
+                    // Reading users in the page's order finds matches sooner.
+                    continue;
+                }
                 // Implied by the LIKE (so is any part of the term: `grid::probe` picks the
-                // cheapest), and what each backend's trigram index serves.
+                // cheapest), and what each backend's index serves.
                 let looked_up = t.lookup.part.as_deref().unwrap_or(&v);
+                let chars = looked_up.chars().count();
                 if pg {
-                    // PostgreSQL's one pg_trgm index over both keys joined (migration
-                    // 0030): a substring of either key is a substring of both joined.
-                    let p = next(
-                        Bind::Text(format!("%{}%", like_escape(looked_up))),
-                        &mut binds,
-                    );
+                    // The keys' own table (migration 0041) holds both keys joined: a
+                    // substring of either key is a substring of both joined.
+                    let found = if chars >= 4 {
+                        let p = next(Bind::Text(text_array(&four_grams(looked_up))), &mut binds);
+                        format!(
+                            "gatehouse_4grams(s.keys) @> {}",
+                            fixed(format!("{p}::text[]"))
+                        )
+                    } else if chars == 3 && looked_up.chars().all(|c| c.is_ascii_alphanumeric()) {
+                        // pg_trgm splits words at other characters: for "a.b" it would
+                        // look up nothing and return every row.
+                        let p = next(
+                            Bind::Text(format!("%{}%", like_escape(looked_up))),
+                            &mut binds,
+                        );
+                        format!("s.keys LIKE {} ESCAPE '\\'", fixed(p))
+                    } else {
+                        continue;
+                    };
                     parts.push(format!(
-                        "(u.username_key || ' ' || u.email_key) LIKE {} ESCAPE '\\'",
-                        fixed(p)
+                        "u.id IN (SELECT s.user_id FROM user_search s WHERE {found})"
                     ));
-                } else if looked_up.chars().count() >= 3 {
+                } else if chars >= 3 {
                     // SQLite's FTS5 trigram table (migration 0040): a phrase in that key's
                     // column matches where it is a substring. Shorter terms have no
                     // trigram: the LIKE alone reads every key.
@@ -165,6 +177,27 @@ pub fn build(f: &UserFilter, first: usize, backend: Backend) -> Where {
         },
         binds,
     }
+}
+
+/// The distinct runs of four characters in `s`: what the SQL function `gatehouse_4grams`
+/// (migration 0041) indexes for each key, computed here for a search term so PostgreSQL
+/// does not run that function (planned anew on each call) for every search.
+pub fn four_grams(s: &str) -> Vec<String> {
+    let chars: Vec<char> = s.chars().collect();
+    let mut grams: Vec<String> = chars.windows(4).map(|w| w.iter().collect()).collect();
+    grams.sort_unstable();
+    grams.dedup();
+    grams
+}
+
+/// A PostgreSQL array literal of texts, each element quoted, for a `text[]` parameter
+/// passed as text (SQLite has no array parameter, and one list of binds serves both).
+fn text_array(items: &[String]) -> String {
+    let quoted: Vec<String> = items
+        .iter()
+        .map(|i| format!("\"{}\"", i.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
+    format!("{{{}}}", quoted.join(","))
 }
 
 /// An FTS5 query for `term` as a substring of `column`: one string, its double quotes

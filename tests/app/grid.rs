@@ -688,7 +688,9 @@ async fn paging_a_large_set_never_repeats_or_skips(backend: Backend) {
 /// such search instead of planning each one. It must find what the same search planned
 /// for its term finds, on both backends.
 async fn a_search_for_few_users_keeps_one_plan(backend: Backend) {
-    use gatehouse::grid::{Lookup, SortColumn, TextField, TextFilter, TextOp, UserFilter};
+    use gatehouse::grid::{
+        Frequency, Lookup, SortColumn, TextField, TextFilter, TextOp, UserFilter,
+    };
     use gatehouse::store::{
         Db,
         users::{self, Counting, Listing},
@@ -699,21 +701,21 @@ async fn a_search_for_few_users_keeps_one_plan(backend: Backend) {
     app.insert_bench_like_users(2000).await;
     // One connection: PostgreSQL's plan cache is per connection.
     let db = Db::connect(&app.db.url, 1).await.expect("connect");
-    let search = |few| UserFilter {
+    let search = |frequency| UserFilter {
         text: vec![TextFilter {
             field: TextField::Email,
             op: TextOp::Contains,
             value: "user00012".into(),
             lookup: Lookup {
                 part: Some("00012".into()),
-                few,
+                frequency,
             },
         }],
         ..UserFilter::default()
     };
     let expected: Vec<String> = (1200..1225).map(|x| format!("u{x}")).collect();
-    for few in [false, true] {
-        let filter = search(few);
+    for frequency in [Frequency::Some, Frequency::Rare] {
+        let filter = search(frequency);
         let listing = Listing {
             filter: &filter,
             sort: SortColumn::Username,
@@ -726,8 +728,8 @@ async fn a_search_for_few_users_keeps_one_plan(backend: Backend) {
         for run in 0..8 {
             let page = users::grid_page(&db, &listing).await.expect("page");
             let names: Vec<String> = page.rows.into_iter().map(|(u, _)| u.username).collect();
-            assert_eq!(names, expected, "few: {few}, run {run}");
-            assert_eq!(page.matched, Some(100), "few: {few}, run {run}");
+            assert_eq!(names, expected, "{frequency:?}, run {run}");
+            assert_eq!(page.matched, Some(100), "{frequency:?}, run {run}");
         }
     }
     if let Db::Postgres(pool) = &db {
@@ -735,7 +737,7 @@ async fn a_search_for_few_users_keeps_one_plan(backend: Backend) {
         // on a million users it plans each search: BENCHMARKS.md.)
         let generic: i64 = sqlx::query_scalar(
             "SELECT generic_plans FROM pg_prepared_statements \
-             WHERE statement LIKE 'WITH m AS MATERIALIZED%(SELECT $1::text)%'",
+             WHERE statement LIKE 'WITH m AS MATERIALIZED%(SELECT $1)%'",
         )
         .fetch_one(pool)
         .await
@@ -752,16 +754,25 @@ async fn email_search_through_a_cheaper_part_finds_the_same_users(backend: Backe
     };
     app.insert_bench_like_users(2000).await;
     app.login_as_admin().await;
-    if backend == Backend::Postgres {
+    {
+        use gatehouse::grid::{Frequency, probe};
+        // Fewer users than a sample's size: the sample is all of them.
         let sample = gatehouse::store::users::key_sample(&app.state.db, 5000)
             .await
             .unwrap();
-        let sample = gatehouse::grid::probe::KeySample::new(&sample);
-        let part = gatehouse::grid::probe::cheaper_part("user0001999", &sample);
+        let sample = probe::KeySample::new(&sample);
+        let rare = probe::lookup("user0001999", &sample);
         assert!(
-            part.as_deref()
+            rare.part
+                .as_deref()
                 .is_some_and(|p| p.len() < 11 && "user0001999".contains(p)),
-            "the index looks up a part: {part:?}"
+            "the index looks up a part: {rare:?}"
+        );
+        assert_eq!(rare.frequency, Frequency::Rare);
+        assert_eq!(probe::lookup("199", &sample).frequency, Frequency::Some);
+        assert_eq!(
+            probe::lookup("example.com", &sample).frequency,
+            Frequency::Common
         );
     }
     assert_eq!(app.grid_usernames("email=user0001999").await, vec!["u1999"]);
@@ -780,6 +791,20 @@ async fn email_search_through_a_cheaper_part_finds_the_same_users(backend: Backe
     // Typed in capitals, and with a LIKE wildcard that must match itself.
     assert_eq!(app.grid_usernames("email=USER0001999").await, vec!["u1999"]);
     assert!(app.grid_usernames("email=user_0001").await.is_empty());
+    // Three characters: no 4-gram, PostgreSQL looks up the trigram.
+    let mut found = app.grid_usernames("email=199").await;
+    found.sort();
+    let mut expected: Vec<String> = [199, 1199]
+        .into_iter()
+        .chain(1990..=1999)
+        .map(|x| format!("u{x}"))
+        .collect();
+    expected.sort();
+    assert_eq!(found, expected);
+    // In every email: the index is not asked, users are read in the page's order.
+    let page = app.grid_usernames("email=example.com").await;
+    assert_eq!(page.len(), 100);
+    assert_eq!(page[..3], ["admin", "u1", "u10"]);
 }
 
 /// "Contains" on the keys is served by an index (pg_trgm; on SQLite an FTS5 table kept by
@@ -808,12 +833,29 @@ async fn search_follows_changed_and_deleted_keys(backend: Backend) {
         app.grid_usernames("username=ember8").await,
         Vec::<String>::new()
     );
-    // Search syntax of the index, typed: matched as text (nothing has it), not parsed.
+    // A new username is found by four characters and by three (PostgreSQL's 4-gram and
+    // trigram indexes); writes that leave the keys alone change nothing.
+    app.sql(
+        "UPDATE users SET username = 'Renamed9', username_key = 'renamed9' \
+         WHERE username_key = 'member9'",
+    )
+    .await;
+    app.sql(
+        "UPDATE users SET enabled = FALSE, username_key = username_key \
+         WHERE username_key <> 'admin'",
+    )
+    .await;
+    assert_eq!(app.grid_usernames("username=amed").await, vec!["Renamed9"]);
+    assert_eq!(app.grid_usernames("username=ren").await, vec!["Renamed9"]);
+    assert!(app.grid_usernames("username=member9").await.is_empty());
+    // Search syntax of the indexes, typed: matched as text (nothing has it), not parsed.
     for term in [
         "%22member%22",
         "member1%22%20OR%20%22x",
         "NEAR(member1)",
         "mem*",
+        "mem%5Cber",
+        "%7Bmember%2C1%7D",
     ] {
         assert_eq!(
             app.grid_usernames(&format!("email={term}")).await,
@@ -826,6 +868,19 @@ async fn search_follows_changed_and_deleted_keys(backend: Backend) {
             .await,
         vec!["member3", "member30"]
     );
+    // PostgreSQL's index holds the 4-grams its SQL function finds; a search looks up those
+    // the grid finds: they must be the same, whatever the characters.
+    if let gatehouse::store::Db::Postgres(pool) = &app.state.db {
+        for s in ["ümlaut-ñame@例え.jp", r#"q"u\o{t,e}"#, "abcd", "abc"] {
+            let mut indexed: Vec<String> = sqlx::query_scalar("SELECT gatehouse_4grams($1)")
+                .bind(s)
+                .fetch_one(pool)
+                .await
+                .expect("4-grams");
+            indexed.sort();
+            assert_eq!(indexed, gatehouse::store::user_filter::four_grams(s), "{s}");
+        }
+    }
 }
 
 /// Beside its rows the grid shows the administrator's saved views (by name, the default
