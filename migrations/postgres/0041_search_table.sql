@@ -21,8 +21,15 @@ CREATE TABLE user_search (
     keys    TEXT   NOT NULL
 );
 INSERT INTO user_search (user_id, keys) SELECT id, username_key || ' ' || email_key FROM users;
-CREATE INDEX user_search_4grams ON user_search USING gin (gatehouse_4grams(keys));
-CREATE INDEX user_search_trgm ON user_search USING gin (keys gin_trgm_ops);
+-- New rows wait in a GIN index's pending list until it is merged, and every search reads
+-- that list: 163 pending pages made a lookup that finds nothing take 0.27 ms instead of
+-- 0.001 ms. The default list (4 MB, merged by autovacuum after 20% of the table is new)
+-- would hold thousands of new users; 64 kB holds a few dozen. A bulk import of 200,000
+-- users took 18 s instead of 15.
+CREATE INDEX user_search_4grams ON user_search USING gin (gatehouse_4grams(keys))
+    WITH (gin_pending_list_limit = 64);
+CREATE INDEX user_search_trgm ON user_search USING gin (keys gin_trgm_ops)
+    WITH (gin_pending_list_limit = 64);
 DROP INDEX users_keys_trgm;
 
 -- Once per statement, from its inserted rows: a bulk INSERT ... SELECT stays one set-based
