@@ -25,6 +25,6 @@ pub struct AppState {
     pub oauth_keys: OauthKeys,
     /// Records the WSSE nonces of API requests in the database, in groups.
     pub nonces: NonceRecorder,
-    /// A sample of user keys, for choosing what the trigram index looks up.
+    /// A sample of user keys, for choosing what the search indexes look up (`grid::probe`).
     pub key_sample: Arc<crate::grid::probe::SampleCache>,
 }

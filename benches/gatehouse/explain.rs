@@ -18,8 +18,8 @@ pub async fn grid_page(db: &Db, path: &str) -> anyhow::Result<()> {
     let limit = i64::from(q.size);
     let offset = i64::from(q.page - 1) * limit;
     // The app's own SQL text: for a search, the page read from its first few matches;
-    // then the page with its capped count. (Without the probe's cheaper part of a search
-    // term: this plans the term as typed.)
+    // then the page with its capped count. (Without the probe's lookup of a search term:
+    // this plans the whole term as typed, with its patterns visible to the planner.)
     let b = db.backend();
     let page = |counting| {
         let listing = users::Listing {

@@ -133,7 +133,7 @@ pub struct TextFilter {
     pub field: TextField,
     pub op: TextOp,
     pub value: String,
-    /// For "contains" on username or email: what the trigram index looks up
+    /// For "contains" on username or email: what the search indexes look up
     /// (`grid::probe`). Not part of the URL.
     pub lookup: Lookup,
 }

@@ -357,7 +357,7 @@ pub struct GridRow {
 
 /// Up to this many users matching a "contains" search, the grid reads the whole matching
 /// set once (ids only) and takes its count and page from it. A selective search (an email
-/// "contains" served by a trigram index) then runs once per page view instead of twice (for
+/// "contains" served by an n-gram index) then runs once per page view instead of twice (for
 /// the count and for the page); a large set costs one extra read of this many ids.
 pub const FEW_MATCHES: i64 = 500;
 
@@ -423,9 +423,9 @@ pub async fn load(state: &AppState, q: &GridQuery) -> AppResult<GridPage> {
     Ok(GridPage { rows, total, exact })
 }
 
-/// The filter with, for each username or email "contains", what the trigram index
-/// (pg_trgm, or SQLite's FTS5) should look up (`probe`). Without a sample (it could not be
-/// read) the filter is used as it is.
+/// The filter with, for each username or email "contains", what the search indexes
+/// (PostgreSQL's 4-grams and trigrams, SQLite's FTS5) should look up (`probe`). Without a
+/// sample (it could not be read) the filter is used as it is.
 async fn with_lookups(state: &AppState, f: &UserFilter) -> UserFilter {
     let mut f = f.clone();
     let searched = |t: &TextFilter| {

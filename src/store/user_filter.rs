@@ -39,7 +39,7 @@ pub(crate) fn like_escape(s: &str) -> String {
 }
 
 /// The filter as SQL for `backend`, with the conditions its indexes need (on PostgreSQL a
-/// "contains" on username or email adds the condition the trigram index serves).
+/// "contains" on username or email adds the condition its search index serves).
 pub fn build(f: &UserFilter, first: usize, backend: Backend) -> Where {
     let pg = backend == Backend::Postgres;
     let mut parts: Vec<String> = Vec::new();

@@ -341,7 +341,7 @@ pub async fn count_matching_upto(db: &Db, f: &UserFilter, cap: i64) -> StoreResu
     on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &binds).fetch_one(p).await)
 }
 
-/// About `n` keys (username and email joined, as PostgreSQL's trigram index joins them) of
+/// About `n` keys (username and email joined, as PostgreSQL's search table joins them) of
 /// users picked uniformly at random, for `grid::probe`: random ids between the smallest and
 /// the largest, looked up by primary key (ids of deleted users find nothing). Whole pages
 /// (`TABLESAMPLE SYSTEM`) would be cheaper but hold neighbours, whose keys look alike,

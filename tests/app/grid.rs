@@ -746,8 +746,9 @@ async fn a_search_for_few_users_keeps_one_plan(backend: Backend) {
     }
 }
 
-/// On PostgreSQL the grid looks up only the cheapest part of an email "contains" term in
-/// the trigram index (`grid::probe`); the users found must be those the whole term finds.
+/// The grid looks up only the cheapest part of an email "contains" term in the search
+/// index, or none for a common term (`grid::probe`); the users found must be those the
+/// whole term finds.
 async fn email_search_through_a_cheaper_part_finds_the_same_users(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
