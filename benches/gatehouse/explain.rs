@@ -15,23 +15,11 @@ use crate::load;
 pub async fn grid_page(db: &Db, path: &str) -> anyhow::Result<()> {
     let qs = path.split_once('?').map_or("", |(_, q)| q);
     let q = parse_query_string(qs).map_err(|e| anyhow::anyhow!(e.public_message()))?;
-    let limit = i64::from(q.size);
-    let offset = i64::from(q.page - 1) * limit;
     // The app's own SQL text: for a search, the page read from its first few matches;
     // then the page with its capped count. (Without the probe's lookup of a search term:
     // this plans the whole term as typed, with its patterns visible to the planner.)
     let b = db.backend();
-    let page = |counting| {
-        let listing = users::Listing {
-            filter: &q.filter,
-            sort: q.sort,
-            desc: q.desc,
-            limit,
-            offset,
-            counting,
-        };
-        users::grid_page_sql(b, &listing)
-    };
+    let page = |counting| users::grid_page_sql(b, &q.listing(&q.filter, counting));
     let mut statements = Vec::new();
     if q.filter.text.iter().any(|t| t.op == TextOp::Contains) {
         statements.push(page(Counting::FewFirst(FEW_MATCHES + 1)));

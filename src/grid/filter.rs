@@ -160,7 +160,7 @@ pub enum Frequency {
     /// one plan it can keep for every such search instead of planning each one anew.
     Rare,
     /// Enough rows that the database should plan for the value.
-    Some,
+    Moderate,
     /// So many rows that reading users in the page's order finds a page sooner than the
     /// index could list them all: the index is not asked.
     Common,

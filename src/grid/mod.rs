@@ -112,6 +112,24 @@ fn parse_day(field: DateField, end: &str, s: &str) -> AppResult<i64> {
 }
 
 impl GridQuery {
+    /// What the store reads for this page of `filter` (the query's own filter, or it with
+    /// the probe's lookups), counted as `counting` asks.
+    pub fn listing<'a>(&self, filter: &'a UserFilter, counting: Counting) -> users::Listing<'a> {
+        users::Listing {
+            filter,
+            sort: self.sort,
+            desc: self.desc,
+            limit: i64::from(self.size),
+            offset: self.offset(),
+            counting,
+        }
+    }
+
+    /// Rows before this page.
+    pub fn offset(&self) -> i64 {
+        i64::from(self.page - 1) * i64::from(self.size)
+    }
+
     pub fn parse(p: &GridParams) -> AppResult<Self> {
         let get = |k: &str| p.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
         let mut q = Self::default();
@@ -362,18 +380,10 @@ pub struct GridRow {
 pub const FEW_MATCHES: i64 = 500;
 
 pub async fn load(state: &AppState, q: &GridQuery) -> AppResult<GridPage> {
-    let limit = i64::from(q.size);
-    let offset = i64::from(q.page - 1) * limit;
     let filter = with_lookups(state, &q.filter).await;
+    let offset = q.offset();
     let listed = |counting| {
-        let listing = users::Listing {
-            filter: &filter,
-            sort: q.sort,
-            desc: q.desc,
-            limit,
-            offset,
-            counting,
-        };
+        let listing = q.listing(&filter, counting);
         async move { users::grid_page(&state.db, &listing).await }
     };
     // Only a "contains" search is costly enough to be worth reading its matches once for

@@ -31,23 +31,27 @@ pub struct KeySample {
 /// small (most n-grams of varied keys are held by a handful).
 enum Holders {
     Few(Vec<u32>),
-    Many { count: usize, bits: Vec<u64> },
+    Many(Vec<u64>),
 }
 
 impl Holders {
     fn count(&self) -> usize {
         match self {
             Self::Few(keys) => keys.len(),
-            Self::Many { count, .. } => *count,
+            Self::Many(bits) => ones(bits),
         }
     }
 
     fn has(&self, key: u32) -> bool {
         match self {
             Self::Few(keys) => keys.binary_search(&key).is_ok(),
-            Self::Many { bits, .. } => bits[key as usize / 64] & (1 << (key % 64)) != 0,
+            Self::Many(bits) => bits[key as usize / 64] & (1 << (key % 64)) != 0,
         }
     }
+}
+
+fn ones(bits: &[u64]) -> usize {
+    bits.iter().map(|w| w.count_ones() as usize).sum()
 }
 
 impl KeySample {
@@ -76,10 +80,7 @@ impl KeySample {
                     for &k in &list {
                         bits[k as usize / 64] |= 1 << (k % 64);
                     }
-                    Holders::Many {
-                        count: list.len(),
-                        bits,
-                    }
+                    Holders::Many(bits)
                 };
                 (gram, holders)
             })
@@ -90,7 +91,8 @@ impl KeySample {
         }
     }
 
-    /// What looking up `part` through its `n`-grams costs, by the sample.
+    /// What looking up `part` through its `n`-grams costs, by the sample. `part` is never
+    /// shorter than `n` (`lookup`), so it has at least one n-gram.
     fn estimate(&self, part: &[u8], n: usize) -> Estimate {
         let share = |count: usize| (count as f64 + 1.0) / (self.rows as f64 + 1.0);
         let mut grams = Vec::new();
@@ -109,7 +111,7 @@ impl KeySample {
         let walk = grams.iter().map(|h| share(h.count())).sum();
         let fewest = grams.iter().filter_map(|h| match h {
             Holders::Few(keys) => Some(keys),
-            Holders::Many { .. } => None,
+            Holders::Many(_) => None,
         });
         let held = match fewest.min_by_key(|keys| keys.len()) {
             Some(keys) => keys
@@ -119,18 +121,13 @@ impl KeySample {
             None => {
                 let mut all = vec![u64::MAX; self.rows.div_ceil(64)];
                 for h in &grams {
-                    if let Holders::Many { bits, .. } = h {
+                    if let Holders::Many(bits) = h {
                         for (a, b) in all.iter_mut().zip(bits) {
                             *a &= b;
                         }
                     }
                 }
-                // No n-gram at all (a part shorter than n) holds back no row.
-                if grams.is_empty() {
-                    self.rows
-                } else {
-                    all.iter().map(|w| w.count_ones() as usize).sum()
-                }
+                ones(&all)
             }
         };
         Estimate {
@@ -211,7 +208,7 @@ pub fn lookup(term: &str, sample: &KeySample) -> Lookup {
     let frequency = if chosen.candidates <= RARE_SHARE {
         Frequency::Rare
     } else if chosen.candidates <= COMMON_SHARE {
-        Frequency::Some
+        Frequency::Moderate
     } else {
         Frequency::Common
     };
@@ -305,7 +302,7 @@ mod tests {
             Frequency::Rare
         );
         // A hundredth of them: ids 10,000 to 19,999.
-        assert_eq!(lookup("user001", &sample).frequency, Frequency::Some);
+        assert_eq!(lookup("user001", &sample).frequency, Frequency::Moderate);
         // In every key, or in a tenth of them ("user00": ids under 100,000).
         assert_eq!(lookup("example", &sample).frequency, Frequency::Common);
         assert_eq!(lookup("user00", &sample).frequency, Frequency::Common);

@@ -27,7 +27,7 @@ pub struct JobRow {
     pub expires_at: Option<i64>,
 }
 
-const JOB_COLUMNS: &str = "id, requested_by, query, fields, status, attempts, rows_written, file_name, \
+pub(super) const JOB_COLUMNS: &str = "id, requested_by, query, fields, status, attempts, rows_written, file_name, \
     file_size, error, created_at, started_at, finished_at, expires_at";
 
 pub async fn insert(

@@ -4,7 +4,9 @@
 //! more in process wakeups than in SQL (BENCHMARKS.md); here each list comes back as one
 //! JSON array.
 
-use super::exports::JobRow;
+use std::sync::LazyLock;
+
+use super::exports::{JOB_COLUMNS, JobRow};
 use super::views::ViewRow;
 use super::{Backend, Db, StoreResult, decode_json, on_db};
 use crate::domain::{OrganizationId, UserId};
@@ -25,8 +27,9 @@ struct ContextRow {
 /// The statement, per backend: the same three lists, each in the order its own store
 /// function gives (views by name, organizations by name key, exports newest first).
 fn sql(backend: Backend) -> &'static str {
-    match backend {
-        Backend::Postgres => {
+    // `to_json` of a row names each field after its column: the job's own column list.
+    static POSTGRES: LazyLock<String> = LazyLock::new(|| {
+        format!(
             "SELECT \
              COALESCE((SELECT json_agg(json_build_object('id', v.id, 'name', v.name, \
                  'query', v.query, 'is_default', v.is_default) ORDER BY v.name) \
@@ -34,11 +37,12 @@ fn sql(backend: Backend) -> &'static str {
              COALESCE((SELECT json_agg(json_build_array(o.id, o.name) ORDER BY o.name_key) \
                  FROM organizations o), '[]')::text AS organizations, \
              COALESCE((SELECT json_agg(to_json(j) ORDER BY j.id DESC) FROM \
-                 (SELECT id, requested_by, query, fields, status, attempts, rows_written, \
-                     file_name, file_size, error, created_at, started_at, finished_at, expires_at \
-                  FROM export_jobs WHERE requested_by = $1 ORDER BY id DESC LIMIT $2) j), \
-                 '[]')::text AS exports"
-        }
+                 (SELECT {JOB_COLUMNS} FROM export_jobs WHERE requested_by = $1 \
+                  ORDER BY id DESC LIMIT $2) j), '[]')::text AS exports"
+        )
+    });
+    match backend {
+        Backend::Postgres => &POSTGRES,
         // SQLite keeps booleans as 0 and 1; `json('true')` makes them JSON booleans.
         Backend::Sqlite => {
             "SELECT \

@@ -291,19 +291,12 @@ pub async fn record_login(db: &Db, id: UserId, now: i64) -> StoreResult<()> {
     on_db!(db, p => sqlx::query(SQL).bind(id).bind(now).execute(p).await.map(|_| ()))
 }
 
-/// Names of the organizations each user belongs to, for display.
-pub async fn organization_names(db: &Db, ids: &[UserId]) -> StoreResult<Vec<(UserId, String)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    // The list is made of integers we formatted ourselves, never of user input.
-    let sql = format!(
-        "SELECT uo.user_id, o.name FROM user_organizations uo \
-         JOIN organizations o ON o.id = uo.organization_id \
-         WHERE uo.user_id IN ({list}) ORDER BY uo.user_id, o.name"
-    );
-    on_db!(db, p => sqlx::query_as::<_, (i64, String)>(&sql).fetch_all(p).await)
+/// Names of the organizations a user belongs to, for display (a grid page reads its rows'
+/// in the same statement as the rows: `grid_page`).
+pub async fn organization_names(db: &Db, id: UserId) -> StoreResult<Vec<String>> {
+    const SQL: &str = "SELECT o.name FROM user_organizations uo \
+        JOIN organizations o ON o.id = uo.organization_id WHERE uo.user_id = $1 ORDER BY o.name";
+    on_db!(db, p => sqlx::query_scalar(SQL).bind(id).fetch_all(p).await)
 }
 
 pub async fn role_labels(db: &Db, id: UserId) -> StoreResult<Vec<String>> {
@@ -384,18 +377,6 @@ pub async fn count_matching(db: &Db, f: &UserFilter) -> StoreResult<i64> {
     on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &binds).fetch_one(p).await)
 }
 
-/// One page of the users matching `f`, in an allow-listed order.
-pub async fn page(
-    db: &Db,
-    f: &UserFilter,
-    sort: SortColumn,
-    desc: bool,
-    limit: i64,
-    offset: i64,
-) -> StoreResult<Vec<UserRow>> {
-    page_sorted(db, f, &[(sort, desc)], limit, offset).await
-}
-
 /// From this offset on, a PostgreSQL page is a deferred join (see `page_sql`). Before it
 /// the rows skipped are few, and reading the page directly is one pass instead of two.
 /// SQLite always takes the deferred join: for a direct read of Disabled Users it chose the
@@ -439,7 +420,7 @@ fn page_from_sql(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Counting {
     /// Read the ids of the matching set once, stopping at this many, and take both the
-    /// count and the page from them: a costly search (a trigram lookup) then runs once per
+    /// count and the page from them: a costly search (an n-gram lookup) then runs once per
     /// page view. A count of `n` means there may be more, and the page is not the
     /// filter's (it came from the first `n` found): ask again with `UpTo`.
     FewFirst(i64),

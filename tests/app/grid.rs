@@ -683,7 +683,7 @@ async fn paging_a_large_set_never_repeats_or_skips(backend: Backend) {
     }
 }
 
-/// When the key sample says few users hold a search term (`grid::Lookup::few`), the
+/// When the key sample says few users hold a search term (`grid::Frequency::Rare`), the
 /// statement hides the term from PostgreSQL's planner so that it keeps one plan for every
 /// such search instead of planning each one. It must find what the same search planned
 /// for its term finds, on both backends.
@@ -714,7 +714,7 @@ async fn a_search_for_few_users_keeps_one_plan(backend: Backend) {
         ..UserFilter::default()
     };
     let expected: Vec<String> = (1200..1225).map(|x| format!("u{x}")).collect();
-    for frequency in [Frequency::Some, Frequency::Rare] {
+    for frequency in [Frequency::Moderate, Frequency::Rare] {
         let filter = search(frequency);
         let listing = Listing {
             filter: &filter,
@@ -770,7 +770,7 @@ async fn email_search_through_a_cheaper_part_finds_the_same_users(backend: Backe
             "the index looks up a part: {rare:?}"
         );
         assert_eq!(rare.frequency, Frequency::Rare);
-        assert_eq!(probe::lookup("199", &sample).frequency, Frequency::Some);
+        assert_eq!(probe::lookup("199", &sample).frequency, Frequency::Moderate);
         assert_eq!(
             probe::lookup("example.com", &sample).frequency,
             Frequency::Common
@@ -808,8 +808,8 @@ async fn email_search_through_a_cheaper_part_finds_the_same_users(backend: Backe
     assert_eq!(page[..3], ["admin", "u1", "u10"]);
 }
 
-/// "Contains" on the keys is served by an index (pg_trgm; on SQLite an FTS5 table kept by
-/// triggers): a changed email is found by its new value and not its old one, a deleted
+/// "Contains" on the keys is served by an index (on PostgreSQL the `user_search` table's,
+/// on SQLite an FTS5 table, both kept by triggers): a changed email is found by its new value and not its old one, a deleted
 /// user not at all, and nothing typed is read as index query syntax.
 async fn search_follows_changed_and_deleted_keys(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {

@@ -98,11 +98,7 @@ async fn render(
     page: String,
     oauth: OauthSection,
 ) -> AppResult<PrivatePage> {
-    let orgs: Vec<String> = users::organization_names(&state.db, &[user.id])
-        .await?
-        .into_iter()
-        .map(|(_, n)| n)
-        .collect();
+    let orgs = users::organization_names(&state.db, user.id).await?;
     let roles = users::role_labels(&state.db, user.id).await?.join(", ");
     let history = audit::recent_for(&state.db, "user", user.id, 20)
         .await?

@@ -299,7 +299,7 @@ pub async fn grid(
             current: n == q.page,
         })
         .collect();
-    let offset = i64::from(q.page - 1) * i64::from(q.size);
+    let offset = q.offset();
     let shown = page.rows.len() as i64;
     Ok(GridPage {
         ctx,
