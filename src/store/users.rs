@@ -356,11 +356,12 @@ pub async fn key_sample(db: &Db, n: i64) -> StoreResult<Vec<String>> {
         ids
     };
     // Integers we drew ourselves, written into the text (SQLite has no array parameter).
+    // The text is new each time: not kept among the connection's prepared statements.
     let sql = format!(
         "SELECT username_key || ' ' || email_key FROM users WHERE id IN ({})",
         user_filter::id_list(&ids)
     );
-    on_db!(db, p => sqlx::query_scalar(&sql).fetch_all(p).await)
+    on_db!(db, p => sqlx::query_scalar(&sql).persistent(false).fetch_all(p).await)
 }
 
 /// The SQL of `count_matching`, its parameters numbered from `first`.
