@@ -39,6 +39,33 @@ pub struct ServerSettings {
     pub listen: SocketAddr,
     /// Base of every link in emails; also decides whether cookies are `Secure`.
     pub public_url: Url,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed:
+    /// behind them the client's address is the last one they added. Empty: the peer's
+    /// address is the client's, whatever the request says.
+    pub trusted_proxies: Vec<TrustedProxy>,
+}
+
+/// An address or a CIDR range, as written in `server.trusted_proxies`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TrustedProxy(pub ipnet::IpNet);
+
+impl TryFrom<String> for TrustedProxy {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        let s = s.trim();
+        s.parse::<ipnet::IpNet>()
+            .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map(TrustedProxy)
+            .map_err(|_| format!("{s:?} is neither an IP address nor a CIDR range"))
+    }
+}
+
+impl From<TrustedProxy> for String {
+    fn from(p: TrustedProxy) -> String {
+        p.0.to_string()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -72,12 +99,39 @@ pub struct SecuritySettings {
     pub password_reset_ttl: u64,
     /// Seconds of inactivity after which a back-office session ends.
     pub session_idle_timeout: u64,
+    /// Seconds after sign-in at which a session ends however active it is.
+    pub session_lifetime: u64,
     /// File holding the 32-byte key that encrypts API keys at rest (created, mode 0600,
     /// on first start). Losing it voids every API key.
     pub api_key_encryption_key: PathBuf,
     /// Seconds a WSSE token (its `Created` time) stays valid, and its nonce remembered.
     pub wsse_lifetime: u64,
     pub password: PasswordPolicy,
+    pub throttle: ThrottleSettings,
+}
+
+/// Failed credentials counted per client address and per account, in fixed windows kept
+/// in the database (so every instance counts together). Past a limit, that address or
+/// account is answered 429 with `Retry-After` until the window ends.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThrottleSettings {
+    /// Length of a window, seconds.
+    pub window: u64,
+    /// Failed sign-ins, WSSE requests and token requests from one address per window.
+    pub failures_per_address: u32,
+    /// Failed sign-ins per account (or client id) per window.
+    pub failures_per_account: u32,
+}
+
+impl Default for ThrottleSettings {
+    fn default() -> Self {
+        Self {
+            window: 900,
+            failures_per_address: 50,
+            failures_per_account: 20,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -95,6 +149,7 @@ impl Default for ServerSettings {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: Url::parse("http://127.0.0.1:8080/").expect("static URL parses"),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -133,9 +188,11 @@ impl Default for SecuritySettings {
             max_failed_login_attempts: 10,
             password_reset_ttl: 86_400,
             session_idle_timeout: 8 * 3600,
+            session_lifetime: 7 * 86_400,
             api_key_encryption_key: "var/api_key_encryption.key".into(),
             wsse_lifetime: 3600,
             password: PasswordPolicy::default(),
+            throttle: ThrottleSettings::default(),
         }
     }
 }
@@ -282,6 +339,25 @@ impl Settings {
             return bad(
                 "security.session_idle_timeout",
                 "must be at least 60 seconds".into(),
+            );
+        }
+        if self.security.session_lifetime < self.security.session_idle_timeout {
+            return bad(
+                "security.session_lifetime",
+                "must be at least `security.session_idle_timeout`".into(),
+            );
+        }
+        let t = &self.security.throttle;
+        if !(60..=86_400).contains(&t.window) {
+            return bad(
+                "security.throttle.window",
+                "must be between 60 and 86400 seconds".into(),
+            );
+        }
+        if t.failures_per_address == 0 || t.failures_per_account == 0 {
+            return bad(
+                "security.throttle",
+                "failures_per_address and failures_per_account must be at least 1".into(),
             );
         }
         if self.security.api_key_encryption_key.as_os_str().is_empty() {

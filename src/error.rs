@@ -20,6 +20,13 @@ pub enum AppError {
     Conflict(String),
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A request body over the size the endpoint accepts.
+    #[error("too large: {0}")]
+    TooLarge(String),
+    /// Throttled: too many failed attempts from this address or for this account. Try
+    /// again in `retry_after` seconds.
+    #[error("too many requests")]
+    TooManyRequests { retry_after: u64 },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }

@@ -85,10 +85,17 @@ impl Application {
         let cleanup = {
             let sessions = self.sessions.clone();
             let state = self.state.clone();
-            tokio::spawn(async move {
+            // The first round runs at start: files a crash left behind go at once.
+            crate::jobs::Worker::spawn("cleanup", move |mut stop| async move {
                 let mut tick = tokio::time::interval(Duration::from_secs(300));
                 loop {
-                    tick.tick().await;
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        () = stop.wait() => return,
+                    }
+                    if let Err(e) = crate::jobs::export::remove_orphans(&state).await {
+                        tracing::warn!(error = %e.describe(), "could not remove orphaned export files");
+                    }
                     if let Err(e) = sessions.delete_expired().await {
                         tracing::warn!(error = %e, "could not delete expired sessions");
                     }
@@ -97,6 +104,9 @@ impl Application {
                     }
                     if let Err(e) = crate::accounts::api_keys::purge_nonces(&state).await {
                         tracing::warn!(error = %e.describe(), "could not purge expired WSSE nonces");
+                    }
+                    if let Err(e) = crate::accounts::throttle::prune(&state).await {
+                        tracing::warn!(error = %e.describe(), "could not prune throttling windows");
                     }
                 }
             })
@@ -109,7 +119,7 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        cleanup.abort();
+        cleanup.stop(Duration::from_secs(1)).await;
         // Workers finish the item in hand; one that does not within the grace period is
         // aborted, and its lease lets another process take the work over.
         export_worker.stop(Duration::from_secs(10)).await;

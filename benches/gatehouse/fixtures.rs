@@ -40,10 +40,10 @@ async fn admin(state: &AppState) -> anyhow::Result<(i64, i64)> {
         .await?
         .ok_or_else(|| anyhow!("{ADMIN_USERNAME} does not exist"))?;
     let orgs = gatehouse::store::organizations::of_user(&state.db, user.id).await?;
-    let (org, _, _) = orgs
+    let org = orgs
         .first()
         .ok_or_else(|| anyhow!("{ADMIN_USERNAME} belongs to no organization"))?;
-    Ok((user.id, *org))
+    Ok((user.id, org.id))
 }
 
 /// Generates the administrator's API key as "Generate Key" does; returns it in clear, as
@@ -66,16 +66,12 @@ pub async fn oauth_client(settings: &Settings) -> anyhow::Result<(String, String
     let state = open(settings).await?;
     let (id, _) = admin(&state).await?;
     let actor = Actor::system("bench");
-    let caller = gatehouse::accounts::oauth_apps::Caller {
-        actor: &actor,
-        is_admin: true,
-    };
     let input = gatehouse::accounts::oauth_apps::AppInput {
         name: "bench".into(),
         active: true,
         organization: None,
     };
-    let creds = gatehouse::accounts::oauth_apps::create(&state, caller, id, &input)
+    let creds = gatehouse::accounts::oauth_apps::create(&state, &actor, id, &input)
         .await
         .map_err(|e| anyhow!("creating the OAuth application: {}", e.describe()))?;
     state.db.close().await;

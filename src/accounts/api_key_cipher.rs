@@ -79,42 +79,51 @@ impl ApiKeyCipher {
     }
 
     pub fn seal(&self, key: &ApiKey, user: UserId, org: OrganizationId) -> anyhow::Result<Sealed> {
+        self.seal_bytes(key.expose().as_bytes(), &associated_data(user, org))
+    }
+
+    /// Seals any short secret under `context` (the associated data: it must be given again
+    /// to open it). For a one-time secret on its way to the page that shows it, which
+    /// passes through the session table.
+    pub fn seal_bytes(&self, secret: &[u8], context: &str) -> anyhow::Result<Sealed> {
         let mut nonce = [0u8; NONCE_LEN];
         OsRng.fill_bytes(&mut nonce);
-        let aad = associated_data(user, org);
         let ciphertext = self
             .0
             .encrypt(
                 Nonce::from_slice(&nonce),
                 Payload {
-                    msg: key.expose().as_bytes(),
-                    aad: aad.as_bytes(),
+                    msg: secret,
+                    aad: context.as_bytes(),
                 },
             )
-            .map_err(|_| anyhow::anyhow!("sealing an API key failed"))?;
+            .map_err(|_| anyhow::anyhow!("sealing a secret failed"))?;
         Ok(Sealed {
             ciphertext,
             nonce: nonce.to_vec(),
         })
     }
 
-    /// None when the row does not open: the encryption key file was replaced, or the row
-    /// was altered or moved.
-    pub fn open(&self, sealed: &Sealed, user: UserId, org: OrganizationId) -> Option<ApiKey> {
+    /// Opens what `seal_bytes` sealed under the same context; None otherwise.
+    pub fn open_bytes(&self, sealed: &Sealed, context: &str) -> Option<Vec<u8>> {
         if sealed.nonce.len() != NONCE_LEN {
             return None;
         }
-        let aad = associated_data(user, org);
-        let plain = self
-            .0
+        self.0
             .decrypt(
                 Nonce::from_slice(&sealed.nonce),
                 Payload {
                     msg: &sealed.ciphertext,
-                    aad: aad.as_bytes(),
+                    aad: context.as_bytes(),
                 },
             )
-            .ok()?;
+            .ok()
+    }
+
+    /// None when the row does not open: the encryption key file was replaced, or the row
+    /// was altered or moved.
+    pub fn open(&self, sealed: &Sealed, user: UserId, org: OrganizationId) -> Option<ApiKey> {
+        let plain = self.open_bytes(sealed, &associated_data(user, org))?;
         ApiKey::parse(std::str::from_utf8(&plain).ok()?)
     }
 }

@@ -7,11 +7,12 @@ use subtle::ConstantTimeEq;
 use super::Actor;
 use super::api_key_cipher::Sealed;
 use super::login::{LoginRefusal, standing};
+use super::throttle::{Attempt, Gate};
 use crate::domain::{ApiKey, OrganizationId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::organizations::OrganizationRow;
-use crate::store::users::{self, UserRow};
+use crate::store::users::UserRow;
 use crate::store::{api_keys, audit, nonces, organizations};
 
 /// How far ahead of the server's clock a token's `Created` may be. Oro allows none; a few
@@ -28,7 +29,7 @@ async fn membership(
     let member = organizations::of_user(&state.db, user)
         .await?
         .iter()
-        .any(|(id, _, _)| *id == org);
+        .any(|m| m.id == org);
     if !member {
         return Ok(None);
     }
@@ -76,8 +77,15 @@ fn open(state: &AppState, sealed: &Sealed, user: UserId, org: OrganizationId) ->
     }
 }
 
-/// The user's key in organization `org` (the viewer's current one), if they belong to it.
-pub async fn key_of(state: &AppState, user: UserId, org: OrganizationId) -> AppResult<UserKey> {
+/// The user's key in organization `org` (the viewer's current one), if they belong to it
+/// and the actor may manage them.
+pub async fn key_of(
+    state: &AppState,
+    actor: &Actor,
+    user: UserId,
+    org: OrganizationId,
+) -> AppResult<UserKey> {
+    super::authority::managed_user(state, actor, user).await?;
     let Some(org) = membership(state, user, org).await? else {
         return Ok(UserKey {
             organization: None,
@@ -91,18 +99,21 @@ pub async fn key_of(state: &AppState, user: UserId, org: OrganizationId) -> AppR
     })
 }
 
-/// Generates a key for the user in their current organization, replacing the previous
-/// one, which stops working at once. Who may do this is the caller's check (an
-/// administrator for anyone, a user for themselves).
+/// Generates a key for the user in the actor's current organization, replacing the
+/// previous one, which stops working at once: an administrator for the users they manage,
+/// anyone for themselves.
 pub async fn generate(
     state: &AppState,
     actor: &Actor,
     id: UserId,
     org: OrganizationId,
 ) -> AppResult<ApiKey> {
-    let user = users::find(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    if actor.user_id != Some(id) && !actor.authority.is_admin() {
+        return Err(AppError::Forbidden(
+            "You can only generate an API key for yourself.".into(),
+        ));
+    }
+    let user = super::authority::managed_user(state, actor, id).await?.user;
     let org = membership(state, id, org).await?.ok_or_else(|| {
         AppError::Conflict(format!(
             "User {} does not belong to the organization you are working in, so no API key can be generated for it.",
@@ -176,11 +187,13 @@ impl WsseRefusal {
     }
 }
 
-/// Who a verified token speaks for.
+/// Who a verified credential speaks for: the user, the organization they act in, and
+/// what they may manage.
 #[derive(Debug, Clone)]
 pub struct ApiIdentity {
     pub user: UserRow,
     pub organization: OrganizationRow,
+    pub authority: super::Authority,
 }
 
 /// base64(sha1(nonce + created + key)), before the base64: the WSSE PasswordDigest.
@@ -200,7 +213,14 @@ pub fn wsse_digest(nonce: &[u8], created: &str, key: &str) -> [u8; 20] {
 pub async fn verify_wsse(
     state: &AppState,
     token: &WsseToken,
+    ip: &str,
 ) -> AppResult<Result<ApiIdentity, WsseRefusal>> {
+    let attempt = Attempt::new(
+        Gate::Wsse,
+        ip,
+        &format!("name:{}", token.username.to_lowercase()),
+    );
+    attempt.check(state).await?;
     let now = state.clock.now();
     let lifetime = i64::try_from(state.settings.security.wsse_lifetime).unwrap_or(i64::MAX);
     if token.created_at > now + MAX_CLOCK_SKEW {
@@ -216,9 +236,9 @@ pub async fn verify_wsse(
     // in the same comparison and the same answer.
     let mut candidates = Vec::new();
     let found = api_keys::find_login_with_keys(&state.db, &login_key).await?;
-    let (user, keys) = match found {
-        Some(f) => (Some(f.user), f.keys),
-        None => (None, Vec::new()),
+    let (user, keys, memberships) = match found {
+        Some(f) => (Some(f.user), f.keys, f.memberships),
+        None => (None, Vec::new(), Vec::new()),
     };
     if let Some(user) = &user {
         for k in keys {
@@ -231,6 +251,9 @@ pub async fn verify_wsse(
                     id: k.organization_id,
                     name: k.organization_name,
                     enabled: k.organization_enabled,
+                    is_global: memberships
+                        .iter()
+                        .any(|m| m.id == k.organization_id && m.is_global),
                     users: 0,
                     created_at: 0,
                 };
@@ -250,6 +273,7 @@ pub async fn verify_wsse(
         }
     }
     let (Some(user), Some(organization)) = (user, matched) else {
+        attempt.count(state).await?;
         return Ok(Err(WsseRefusal::BadCredentials));
     };
     // Kept until the token itself expires; after that, `Created` refuses a replay. The
@@ -268,7 +292,12 @@ pub async fn verify_wsse(
     if !organization.enabled {
         return Ok(Err(WsseRefusal::OrganizationDisabled));
     }
-    Ok(Ok(ApiIdentity { user, organization }))
+    let authority = super::authority::of_user(user.is_admin, &memberships);
+    Ok(Ok(ApiIdentity {
+        user,
+        organization,
+        authority,
+    }))
 }
 
 /// Forgets nonces whose tokens have expired (run periodically).

@@ -8,8 +8,28 @@ use crate::domain::FieldError;
 use crate::error::{AppError, AppResult};
 use crate::grid;
 use crate::state::AppState;
+use crate::store::audit;
 use crate::store::exports;
-use crate::store::{audit, users::UserRow};
+
+/// The users an export job writes: its filter narrowed to what its requester manages when
+/// it runs (a requester who no longer administers users gets a failed job, not a file).
+pub async fn job_filter(
+    state: &AppState,
+    requested_by: crate::domain::UserId,
+    filter: grid::UserFilter,
+) -> AppResult<grid::UserFilter> {
+    let requester = crate::store::users::find_with_organizations(&state.db, requested_by)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let actor = Actor {
+        user_id: Some(requested_by),
+        name: requester.user.username.clone(),
+        ip: None,
+        authority: super::authority::of_user(requester.user.is_admin, &requester.organizations),
+    };
+    actor.require_admin()?;
+    Ok(super::authority::restrict(&actor, filter))
+}
 
 const FIELDS_SETTING: &str = "export.fields";
 
@@ -30,6 +50,8 @@ pub async fn fields(state: &AppState) -> AppResult<Vec<String>> {
 
 /// Saves the ordered list of exportable fields ("User fields" page).
 pub async fn set_fields(state: &AppState, actor: &Actor, chosen: &[String]) -> AppResult<()> {
+    // One setting for every organization's exports.
+    actor.require_global()?;
     if chosen.is_empty() {
         return Err(FieldError::new("fields", "Choose at least one field to export.").into());
     }
@@ -69,6 +91,7 @@ pub async fn set_fields(state: &AppState, actor: &Actor, chosen: &[String]) -> A
 /// Queues an export of every user (`view` None) or of one grid view (its query string,
 /// validated now so the job cannot fail on it later).
 pub async fn request(state: &AppState, actor: &Actor, view: Option<&str>) -> AppResult<i64> {
+    actor.require_admin()?;
     let requester = actor.user_id.ok_or(AppError::Unauthorized)?;
     let query = match view {
         Some(q) => Some(grid::parse_query_string(q)?.view_query()),
@@ -113,12 +136,15 @@ pub enum Download {
     NotReady(String),
 }
 
-/// The file of export `id`, for its requester or an administrator only.
-pub async fn download(state: &AppState, user: &UserRow, id: i64) -> AppResult<Download> {
+/// The file of export `id`: for its requester while they administer users, or for an
+/// administrator who manages every organization. The file holds password hashes of the
+/// users its requester managed, so nobody with a narrower reach may read it.
+pub async fn download(state: &AppState, actor: &Actor, id: i64) -> AppResult<Download> {
     let job = exports::find(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if job.requested_by != user.id && !user.is_admin {
+    let requester = actor.user_id == Some(job.requested_by);
+    if !((requester && actor.authority.is_admin()) || actor.authority.is_global()) {
         // Not "forbidden": someone else's export is not theirs to know about.
         return Err(AppError::NotFound);
     }

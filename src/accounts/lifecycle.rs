@@ -2,6 +2,7 @@
 //! audit entries, shared by the user page, the row and mass actions and the API.
 
 use super::Actor;
+use super::authority::{managed_user, restrict};
 use crate::domain::UserId;
 use crate::error::{AppError, AppResult};
 use crate::grid::UserFilter;
@@ -36,6 +37,9 @@ pub async fn set_enabled(
     selection: &UserFilter,
     enabled: bool,
 ) -> AppResult<MassOutcome> {
+    actor.require_admin()?;
+    // "All matching" and a list of ids alike reach only the users this actor manages.
+    let selection = &restrict(actor, selection.clone());
     let meta = meta(state, actor);
     let mut tx = state.db.begin().await?;
     let skip = if enabled { None } else { actor.user_id };
@@ -64,9 +68,8 @@ pub async fn set_user_enabled(
     id: UserId,
     enabled: bool,
 ) -> AppResult<UserRow> {
-    let user = users::find(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    actor.require_admin()?;
+    let user = managed_user(state, actor, id).await?.user;
     if !enabled && actor.user_id == Some(id) {
         return Err(AppError::Forbidden(
             "You cannot disable your own account.".into(),
@@ -78,9 +81,8 @@ pub async fn set_user_enabled(
 
 /// Locked → Active (the "Activate" button).
 pub async fn activate(state: &AppState, actor: &Actor, id: UserId) -> AppResult<UserRow> {
-    let user = users::find(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    actor.require_admin()?;
+    let user = managed_user(state, actor, id).await?.user;
     let meta = meta(state, actor);
     let mut tx = state.db.begin().await?;
     if !lifecycle::activate(&mut tx, id, &meta).await? {
@@ -100,6 +102,8 @@ pub async fn delete_blocker(
     actor: &Actor,
     id: UserId,
 ) -> AppResult<Option<String>> {
+    actor.require_admin()?;
+    managed_user(state, actor, id).await?;
     let mut tx = state.db.begin().await?;
     let reason = blocker(&mut tx, actor, id).await?;
     drop(tx);
@@ -140,9 +144,8 @@ async fn blocker(
 }
 
 pub async fn delete(state: &AppState, actor: &Actor, id: UserId) -> AppResult<UserRow> {
-    let user = users::find(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    actor.require_admin()?;
+    let user = managed_user(state, actor, id).await?.user;
     let meta = meta(state, actor);
     let mut tx = state.db.begin().await?;
     if let Some(reason) = blocker(&mut tx, actor, id).await? {

@@ -1,13 +1,15 @@
 //! Signing in: password verification, the failure counter and lock-out.
 
+use super::throttle::{Attempt, Gate};
 use crate::domain::{AuthStatus, PlainPassword};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::store::{audit, users, users::UserRow};
 
-/// Why a sign-in did not succeed. Only `BadCredentials` is possible before the password
-/// has been verified, so the other variants never reveal anything to someone who does not
-/// know the password.
+/// Why a sign-in did not succeed, for the log (and later the login attempts). People are
+/// told the same for every reason: a locked, disabled or reset account is refused before its
+/// password is looked at, so the answer cannot say whether a guess was right, and it must
+/// not say the account exists either.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginRefusal {
     BadCredentials,
@@ -17,11 +19,15 @@ pub enum LoginRefusal {
     PasswordReset,
 }
 
+/// The one answer to a refused sign-in (OroPlatform's words).
+pub const REFUSED: &str = "Your login was unsuccessful";
+
 impl LoginRefusal {
+    /// What an API client is told once its credentials have been verified (a WSSE digest
+    /// made with the user's key): then the reason gives nothing away.
     pub fn message(self) -> &'static str {
         match self {
-            // OroPlatform's one generic message for every credential failure.
-            Self::BadCredentials => "Your login was unsuccessful",
+            Self::BadCredentials => REFUSED,
             Self::Disabled => "Your account is disabled. Please contact your administrator.",
             Self::NoOrganization => {
                 "None of your organizations is enabled. Please contact your administrator."
@@ -36,13 +42,28 @@ impl LoginRefusal {
             }
         }
     }
+
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::BadCredentials => "bad credentials",
+            Self::Disabled => "disabled",
+            Self::NoOrganization => "no enabled organization",
+            Self::Locked => "locked",
+            Self::PasswordReset => "password reset",
+        }
+    }
 }
 
+/// Signs a user in from the form. The order matters: the throttle first (nothing is
+/// verified for a throttled address or account); then whether the account may come in at
+/// all, since a locked, disabled or reset account is refused without its password being
+/// checked (one argon2 verification runs all the same, against a dummy hash, so every
+/// refusal takes as long); only then the password.
 pub async fn login(
     state: &AppState,
     login: &str,
     password: &PlainPassword,
-    ip: Option<&str>,
+    ip: &str,
 ) -> AppResult<Result<UserRow, LoginRefusal>> {
     let key = login.trim().to_lowercase();
     let user = if key.is_empty() {
@@ -50,57 +71,81 @@ pub async fn login(
     } else {
         users::find_by_login(&state.db, &key).await?
     };
-    // Always one argon2 verification, real or dummy, so timing does not tell whether the
-    // user exists.
-    let ok = state
-        .hashing
-        .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
-        .await?;
-    let now = state.clock.now();
-    let Some(user) = user else {
-        return Ok(Err(LoginRefusal::BadCredentials));
+    let account = match &user {
+        Some(u) => format!("user:{}", u.id),
+        None => format!("name:{key}"),
     };
-    if !ok {
-        let lock_at =
-            i32::try_from(state.settings.security.max_failed_login_attempts).unwrap_or(i32::MAX);
-        let after = users::record_failed_login(&state.db, user.id, lock_at, now).await?;
-        let locked_now =
-            matches!(&after, Some((_, s)) if s == "locked") && user.auth_status == "active";
-        audit::record_alone(
-            &state.db,
-            &audit::Entry {
-                actor_id: None,
-                actor_name: None,
-                action: if locked_now {
-                    "user.locked"
-                } else {
-                    "login.failed"
-                },
-                target_type: "user",
-                target_id: Some(user.id),
-                target_label: Some(&user.username),
-                details: after
-                    .map(|(n, _)| format!("{{\"failed_login_count\":{n}}}"))
-                    .as_deref(),
-                ip,
-                at: now,
-            },
-        )
-        .await?;
-        return Ok(Err(LoginRefusal::BadCredentials));
+    let attempt = Attempt::new(Gate::SignIn, ip, &account);
+    attempt.check(state).await?;
+    let standing = match &user {
+        None => Err(LoginRefusal::BadCredentials),
+        Some(u) => match standing(u) {
+            Ok(()) if super::organizations::initial(state, u.id).await?.is_none() => {
+                Err(LoginRefusal::NoOrganization)
+            }
+            other => other,
+        },
+    };
+    let checked_hash = match (&user, standing) {
+        (Some(u), Ok(())) => Some(u.password_hash.as_str()),
+        _ => None,
+    };
+    let ok = state.hashing.verify(password, checked_hash).await?;
+    let now = state.clock.now();
+    match (user, standing) {
+        (Some(user), Ok(())) if ok => {
+            users::record_login(&state.db, user.id, now).await?;
+            Ok(Ok(user))
+        }
+        (Some(user), Ok(())) => {
+            attempt.count(state).await?;
+            record_failure(state, &user, ip, now).await?;
+            Ok(Err(LoginRefusal::BadCredentials))
+        }
+        (_, refusal) => {
+            attempt.count(state).await?;
+            let refusal = refusal.err().unwrap_or(LoginRefusal::BadCredentials);
+            tracing::info!(ip, reason = refusal.reason(), "sign-in refused");
+            Ok(Err(refusal))
+        }
     }
-    if let Err(refusal) = standing(&user) {
-        return Ok(Err(refusal));
-    }
-    if super::organizations::initial(state, user.id)
-        .await?
-        .is_none()
-    {
-        return Ok(Err(LoginRefusal::NoOrganization));
-    }
-    users::record_login(&state.db, user.id, now).await?;
+}
 
-    Ok(Ok(user))
+/// A wrong password for an account that may sign in: the counter rises and, at the limit,
+/// the account is locked. The statement that locks it is the only one that sees the status
+/// change (it updates only active accounts), so one lock is audited once however many
+/// failures arrive together.
+async fn record_failure(state: &AppState, user: &UserRow, ip: &str, now: i64) -> AppResult<()> {
+    let lock_at =
+        i32::try_from(state.settings.security.max_failed_login_attempts).unwrap_or(i32::MAX);
+    // None: a failure that raced the lock (the account is no longer active); the lock
+    // was recorded by the statement that made it.
+    let Some((count, status)) =
+        users::record_failed_login(&state.db, user.id, lock_at, now).await?
+    else {
+        return Ok(());
+    };
+    let locked_now = status == "locked";
+    audit::record_alone(
+        &state.db,
+        &audit::Entry {
+            actor_id: None,
+            actor_name: None,
+            action: if locked_now {
+                "user.locked"
+            } else {
+                "login.failed"
+            },
+            target_type: "user",
+            target_id: Some(user.id),
+            target_label: Some(&user.username),
+            details: Some(&format!("{{\"failed_login_count\":{count}}}")),
+            ip: Some(ip),
+            at: now,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// Whether a user whose credentials were verified may come in now. Shared by the sign-in

@@ -3,6 +3,7 @@
 
 pub mod api_key_cipher;
 pub mod api_keys;
+pub mod authority;
 pub mod bootstrap;
 pub mod exports;
 pub mod exports_notify;
@@ -14,16 +15,22 @@ pub mod oauth_keys;
 pub mod oauth_token;
 pub mod organizations;
 pub mod passwords;
+pub mod throttle;
 pub mod users;
 pub mod views;
 pub mod wsse_nonces;
 
+use crate::domain::{OrganizationId, UserId};
+use crate::error::{AppError, AppResult};
+pub use authority::{Authority, Membership, Scope};
+
 /// Who is acting, for authorization and the audit log.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub name: String,
     pub ip: Option<String>,
+    pub authority: Authority,
 }
 
 impl Actor {
@@ -33,6 +40,41 @@ impl Actor {
             user_id: None,
             name: name.to_owned(),
             ip: None,
+            authority: Authority::System,
+        }
+    }
+
+    /// Refuses unless the actor administers users (anywhere).
+    pub fn require_admin(&self) -> AppResult<&Scope> {
+        match &self.authority {
+            Authority::System => Ok(&Scope::Global),
+            Authority::Administrator(scope) => Ok(scope),
+            Authority::User => Err(AppError::Forbidden(
+                "Only administrators can manage users.".into(),
+            )),
+        }
+    }
+
+    /// Refuses unless the actor manages every organization (settings shared by all).
+    pub fn require_global(&self) -> AppResult<()> {
+        self.require_admin()?;
+        if self.authority.is_global() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "Only an administrator of an organization with global access can change this."
+                    .into(),
+            ))
+        }
+    }
+
+    /// Refuses an organization outside the actor's scope as if it did not exist.
+    pub fn require_organization(&self, org: OrganizationId) -> AppResult<()> {
+        self.require_admin()?;
+        if self.authority.manages_organization(org) {
+            Ok(())
+        } else {
+            Err(AppError::NotFound)
         }
     }
 }

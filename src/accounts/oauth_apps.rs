@@ -4,6 +4,7 @@
 //! token back into the user and organization it acts as.
 
 use super::Actor;
+use super::authority::managed_user;
 use super::oauth_keys::KEYS_MISSING;
 use super::oauth_token::{AccessClaims, client_allowed};
 use crate::domain::oauth::{AppName, ClientSecret, generate_client_id};
@@ -18,29 +19,17 @@ use crate::store::{Tx, audit};
 
 pub use crate::store::oauth_apps::AppRow;
 
-/// Who is acting, and whether they may manage other users' applications.
-#[derive(Debug, Clone, Copy)]
-pub struct Caller<'a> {
-    pub actor: &'a Actor,
-    pub is_admin: bool,
-}
-
-impl Caller<'_> {
-    fn may_manage(&self, owner: UserId) -> bool {
-        self.is_admin || self.actor.user_id == Some(owner)
-    }
-
-    fn check(&self, owner: UserId) -> AppResult<()> {
-        if self.may_manage(owner) {
-            Ok(())
-        } else {
-            Err(forbidden())
-        }
-    }
-}
-
 fn forbidden() -> AppError {
     AppError::Forbidden("You can only manage your own OAuth applications.".into())
+}
+
+/// The owner, when the actor may manage their applications: an owner manages their own;
+/// an administrator those of the users they manage (others are "not found").
+async fn check_owner(state: &AppState, actor: &Actor, owner: UserId) -> AppResult<UserRow> {
+    if actor.user_id != Some(owner) && !actor.authority.is_admin() {
+        return Err(forbidden());
+    }
+    Ok(managed_user(state, actor, owner).await?.user)
 }
 
 /// What the create form sends, parsed except for the organization, which is checked
@@ -81,30 +70,40 @@ fn entry<'a>(
     }
 }
 
-/// The application, if the caller may manage it.
-pub async fn find(state: &AppState, caller: Caller<'_>, id: AppId) -> AppResult<AppRow> {
+/// The application, if the actor may manage it: its owner is theirs to manage, and (for
+/// an administrator) so is its organization.
+pub async fn find(state: &AppState, actor: &Actor, id: AppId) -> AppResult<AppRow> {
     let app = oauth_apps::find(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    caller.check(app.owner_id)?;
+    check_owner(state, actor, app.owner_id).await?;
+    if actor.user_id != Some(app.owner_id)
+        && !actor.authority.manages_organization(app.organization_id)
+    {
+        return Err(AppError::NotFound);
+    }
     Ok(app)
 }
 
 /// A page of the applications matching `filter`, and how many match in all. Anyone but an
-/// administrator sees only their own, whatever the filter says.
+/// administrator sees only their own, whatever the filter says; an administrator those
+/// within their reach.
 pub async fn list(
     state: &AppState,
-    caller: Caller<'_>,
+    actor: &Actor,
     mut filter: AppFilter,
     limit: i64,
     offset: i64,
 ) -> AppResult<(Vec<AppRow>, i64)> {
-    if !caller.is_admin {
-        let me = caller.actor.user_id.ok_or_else(forbidden)?;
-        if filter.owner.is_some_and(|o| o != me) {
-            return Err(forbidden());
+    match actor.authority.scope() {
+        None => {
+            let me = actor.user_id.ok_or_else(forbidden)?;
+            if filter.owner.is_some_and(|o| o != me) {
+                return Err(forbidden());
+            }
+            filter.owner = Some(me);
         }
-        filter.owner = Some(me);
+        Some(scope) => filter.within = scope.restriction(),
     }
     let rows = oauth_apps::list(&state.db, &filter, limit, offset).await?;
     let total = oauth_apps::count(&state.db, &filter).await?;
@@ -126,13 +125,10 @@ pub fn name_pattern(text: &str) -> Option<String> {
 /// caller may add one now.
 async fn prepare_new(
     state: &AppState,
-    caller: Caller<'_>,
+    actor: &Actor,
     owner_id: UserId,
 ) -> AppResult<(UserRow, Vec<(OrganizationId, String)>)> {
-    caller.check(owner_id)?;
-    let owner = users::find(&state.db, owner_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let owner = check_owner(state, actor, owner_id).await?;
     // An application made now could get no token; the pages do not offer it either.
     if !state.oauth_keys.available() {
         return Err(AppError::Conflict(KEYS_MISSING.into()));
@@ -144,19 +140,19 @@ async fn prepare_new(
 /// For the Add Application form: the owner's enabled organizations.
 pub async fn new_app_organizations(
     state: &AppState,
-    caller: Caller<'_>,
+    actor: &Actor,
     owner_id: UserId,
 ) -> AppResult<Vec<(OrganizationId, String)>> {
-    Ok(prepare_new(state, caller, owner_id).await?.1)
+    Ok(prepare_new(state, actor, owner_id).await?.1)
 }
 
 pub async fn create(
     state: &AppState,
-    caller: Caller<'_>,
+    actor: &Actor,
     owner_id: UserId,
     input: &AppInput,
 ) -> AppResult<Credentials> {
-    let (owner, orgs) = prepare_new(state, caller, owner_id).await?;
+    let (owner, orgs) = prepare_new(state, actor, owner_id).await?;
     let mut errors = Vec::new();
     let name = AppName::parse(&input.name).map_err(|e| errors.push(e)).ok();
     let org = match (input.organization, orgs.as_slice()) {
@@ -212,7 +208,7 @@ pub async fn create(
     audit::record(
         &mut tx,
         &entry(
-            caller.actor,
+            actor,
             "oauth_app.created",
             id,
             name.as_str(),
@@ -221,15 +217,7 @@ pub async fn create(
         ),
     )
     .await?;
-    notify_app_created(
-        &mut tx,
-        state,
-        &owner,
-        name.as_str(),
-        &org_name,
-        caller.actor,
-    )
-    .await?;
+    notify_app_created(&mut tx, state, &owner, name.as_str(), &org_name, actor).await?;
     let app = oauth_apps::find_tx(&mut tx, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -264,12 +252,12 @@ async fn notify_app_created(
 /// Edit: the name and whether it is active.
 pub async fn update(
     state: &AppState,
-    caller: Caller<'_>,
+    actor: &Actor,
     id: AppId,
     name: &str,
     active: bool,
 ) -> AppResult<AppRow> {
-    let app = find(state, caller, id).await?;
+    let app = find(state, actor, id).await?;
     let name = AppName::parse(name)?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
@@ -285,7 +273,7 @@ pub async fn update(
     audit::record(
         &mut tx,
         &entry(
-            caller.actor,
+            actor,
             "oauth_app.updated",
             id,
             name.as_str(),
@@ -302,11 +290,11 @@ pub async fn update(
 /// written then).
 pub async fn set_active(
     state: &AppState,
-    caller: Caller<'_>,
+    actor: &Actor,
     id: AppId,
     active: bool,
 ) -> AppResult<AppRow> {
-    let app = find(state, caller, id).await?;
+    let app = find(state, actor, id).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     if oauth_apps::set_active(&mut tx, id, active, now).await? {
@@ -315,18 +303,14 @@ pub async fn set_active(
         } else {
             "oauth_app.deactivated"
         };
-        audit::record(
-            &mut tx,
-            &entry(caller.actor, action, id, &app.name, None, now),
-        )
-        .await?;
+        audit::record(&mut tx, &entry(actor, action, id, &app.name, None, now)).await?;
     }
     tx.commit().await?;
     Ok(app)
 }
 
-pub async fn delete(state: &AppState, caller: Caller<'_>, id: AppId) -> AppResult<AppRow> {
-    let app = find(state, caller, id).await?;
+pub async fn delete(state: &AppState, actor: &Actor, id: AppId) -> AppResult<AppRow> {
+    let app = find(state, actor, id).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     if !oauth_apps::delete(&mut tx, id).await? {
@@ -339,7 +323,7 @@ pub async fn delete(state: &AppState, caller: Caller<'_>, id: AppId) -> AppResul
     audit::record(
         &mut tx,
         &entry(
-            caller.actor,
+            actor,
             "oauth_app.deleted",
             id,
             &app.name,
@@ -356,10 +340,10 @@ pub async fn delete(state: &AppState, caller: Caller<'_>, id: AppId) -> AppResul
 /// valid until they expire, as in OroPlatform.
 pub async fn regenerate_secret(
     state: &AppState,
-    caller: Caller<'_>,
+    actor: &Actor,
     id: AppId,
 ) -> AppResult<Credentials> {
-    let app = find(state, caller, id).await?;
+    let app = find(state, actor, id).await?;
     let secret = ClientSecret::generate();
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
@@ -369,7 +353,7 @@ pub async fn regenerate_secret(
     audit::record(
         &mut tx,
         &entry(
-            caller.actor,
+            actor,
             "oauth_app.secret_regenerated",
             id,
             &app.name,
@@ -389,6 +373,8 @@ pub struct BearerCaller {
     pub user: UserRow,
     /// The organization the application belongs to: the request works within it.
     pub organization: OrganizationRow,
+    /// What the owner may manage now.
+    pub authority: super::Authority,
     pub app_id: AppId,
     pub client_id: String,
 }
@@ -427,15 +413,18 @@ pub async fn verify_bearer(state: &AppState, token: &str) -> AppResult<BearerCal
     {
         return Err(refuse("client may not be used"));
     }
-    let user = users::find(&state.db, client.owner_id)
+    let owner = users::find_with_organizations(&state.db, client.owner_id)
         .await?
         .ok_or_else(|| refuse("owner gone"))?;
+    let authority = super::authority::of_user(owner.user.is_admin, &owner.organizations);
+    let user = owner.user;
     let organization = organizations::find(&state.db, client.organization_id)
         .await?
         .ok_or_else(|| refuse("organization gone"))?;
     Ok(BearerCaller {
         user,
         organization,
+        authority,
         app_id: client.id,
         client_id: client.client_id,
     })

@@ -24,8 +24,10 @@ use oxide_auth_async::primitives::{Authorizer, Issuer, Registrar};
 use serde::{Deserialize, Serialize};
 
 use super::oauth_keys::SigningKeys;
+use super::throttle::{Attempt, Gate};
 use crate::domain::AuthStatus;
 use crate::domain::oauth::secret_matches;
+use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::oauth_apps::{self, ClientRow};
 
@@ -38,6 +40,15 @@ pub struct TokenRequest {
 }
 
 impl TokenRequest {
+    /// The client id the request names, from Basic or the body.
+    fn client_id(&self) -> &str {
+        self.basic
+            .as_ref()
+            .map(|(id, _)| id.as_str())
+            .or_else(|| self.params.get("client_id").map(String::as_str))
+            .unwrap_or("")
+    }
+
     /// Whether the client tried to authenticate at all (one complete set of credentials).
     fn offers_credentials(&self) -> bool {
         self.basic.is_some()
@@ -64,6 +75,11 @@ pub enum TokenError {
     /// The key pair is missing or unusable.
     TemporarilyUnavailable,
     ServerError,
+    /// Too many failed client authentications from this address or for this client id:
+    /// answered 429 with `Retry-After` (RFC 6749 has no code of its own for it).
+    Throttled {
+        retry_after: u64,
+    },
 }
 
 impl TokenError {
@@ -73,7 +89,7 @@ impl TokenError {
             Self::InvalidClient => "invalid_client",
             Self::UnsupportedGrantType => "unsupported_grant_type",
             Self::InvalidScope => "invalid_scope",
-            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::TemporarilyUnavailable | Self::Throttled { .. } => "temporarily_unavailable",
             Self::ServerError => "server_error",
         }
     }
@@ -90,6 +106,9 @@ impl TokenError {
                 "OAuth authorization is not available: the signing keys are not configured."
             }
             Self::ServerError => "The server could not issue a token. Please try again later.",
+            Self::Throttled { .. } => {
+                "Too many failed client authentications from this address or for this client; try again later."
+            }
         }
     }
 }
@@ -317,13 +336,43 @@ impl Endpoint<Request> for TokenEndpoint {
     }
 }
 
-/// Runs the client credentials grant; on success the token is signed and the client's
-/// `last_used_at` moved on (to within a minute).
-pub async fn issue(state: &AppState, req: TokenRequest) -> Result<AccessToken, TokenError> {
+/// Runs the client credentials grant for a client at address `ip`; on success the token is
+/// signed and the client's `last_used_at` moved on (to within a minute). Failed client
+/// authentications are throttled per address and per client id.
+pub async fn issue(
+    state: &AppState,
+    req: TokenRequest,
+    ip: &str,
+) -> Result<AccessToken, TokenError> {
     let keys = state
         .oauth_keys
         .current()
         .ok_or(TokenError::TemporarilyUnavailable)?;
+    let attempt = Attempt::new(Gate::Token, ip, &format!("client:{}", req.client_id()));
+    match attempt.check(state).await {
+        Ok(()) => {}
+        Err(AppError::TooManyRequests { retry_after }) => {
+            return Err(TokenError::Throttled { retry_after });
+        }
+        Err(e) => {
+            tracing::error!(error = %e.describe(), "token endpoint: throttle check failed");
+            return Err(TokenError::ServerError);
+        }
+    }
+    let result = grant(state, req, keys).await;
+    if matches!(result, Err(TokenError::InvalidClient))
+        && let Err(e) = attempt.count(state).await
+    {
+        tracing::warn!(error = %e.describe(), "token endpoint: could not count a failure");
+    }
+    result
+}
+
+async fn grant(
+    state: &AppState,
+    req: TokenRequest,
+    keys: Arc<SigningKeys>,
+) -> Result<AccessToken, TokenError> {
     let offers_credentials = req.offers_credentials();
     let shared = Shared::default();
     let endpoint = TokenEndpoint {

@@ -6,7 +6,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::{self, audit, organizations};
 
-pub use crate::store::organizations::OrganizationRow;
+pub use crate::store::organizations::{MembershipRow, OrganizationRow};
 
 fn parse_name(raw: &str) -> AppResult<(String, String)> {
     let name = raw.trim();
@@ -49,11 +49,26 @@ fn entry<'a>(
     }
 }
 
-pub async fn list(state: &AppState) -> AppResult<Vec<OrganizationRow>> {
-    Ok(organizations::list_full(&state.db).await?)
+/// The organizations the actor manages, with their member counts.
+pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<OrganizationRow>> {
+    actor.require_admin()?;
+    let mut all = organizations::list_full(&state.db).await?;
+    all.retain(|o| actor.authority.manages_organization(o.id));
+    Ok(all)
 }
 
+/// The organizations the actor manages as (id, name), by name: what forms and filters
+/// offer, and what a user may be placed in.
+pub async fn choices(state: &AppState, actor: &Actor) -> AppResult<Vec<(OrganizationId, String)>> {
+    let mut all = organizations::list(&state.db).await?;
+    all.retain(|(id, _)| actor.authority.manages_organization(*id));
+    Ok(all)
+}
+
+/// A new organization: only an administrator who manages every organization creates one
+/// (a new organization is in nobody else's reach).
 pub async fn create(state: &AppState, actor: &Actor, name: &str) -> AppResult<OrganizationId> {
+    actor.require_global()?;
     let (name, key) = parse_name(name)?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
@@ -75,6 +90,7 @@ pub async fn rename(
     id: OrganizationId,
     name: &str,
 ) -> AppResult<()> {
+    actor.require_organization(id)?;
     let (name, key) = parse_name(name)?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
@@ -102,6 +118,7 @@ pub async fn set_enabled(
     id: OrganizationId,
     enabled: bool,
 ) -> AppResult<OrganizationRow> {
+    actor.require_organization(id)?;
     let org = organizations::find(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -124,12 +141,47 @@ pub async fn set_enabled(
     Ok(org)
 }
 
+/// Gives an organization global access (its administrators manage every organization),
+/// or takes it away. Only for those who have it; the last global organization keeps it, so
+/// someone can always manage everything.
+pub async fn set_global(
+    state: &AppState,
+    actor: &Actor,
+    id: OrganizationId,
+    global: bool,
+) -> AppResult<OrganizationRow> {
+    actor.require_global()?;
+    let org = organizations::find(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    organizations::set_global(&mut tx, id, global, now).await?;
+    if !global && organizations::count_global(&mut tx).await? == 0 {
+        return Err(AppError::Conflict(format!(
+            "{} is the last organization with global access: it keeps it.",
+            org.name
+        )));
+    }
+    if org.is_global != global {
+        let action = if global {
+            "organization.global_granted"
+        } else {
+            "organization.global_revoked"
+        };
+        audit::record(&mut tx, &entry(actor, action, id, &org.name, now)).await?;
+    }
+    tx.commit().await?;
+    Ok(org)
+}
+
 /// Deletes an organization that has no members and no records.
 pub async fn delete(
     state: &AppState,
     actor: &Actor,
     id: OrganizationId,
 ) -> AppResult<OrganizationRow> {
+    actor.require_organization(id)?;
     let org = organizations::find(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -166,19 +218,22 @@ pub async fn delete(
     Ok(org)
 }
 
-/// The enabled organizations a user can work in: (id, name).
-pub async fn workable(state: &AppState, user: UserId) -> AppResult<Vec<(OrganizationId, String)>> {
-    Ok(workable_of(organizations::of_user(&state.db, user).await?))
+/// Every organization a user belongs to, by name.
+pub async fn memberships(state: &AppState, user: UserId) -> AppResult<Vec<MembershipRow>> {
+    Ok(organizations::of_user(&state.db, user).await?)
 }
 
-/// The organizations of a membership list (id, name, enabled) the user may work in now.
-pub fn workable_of(
-    memberships: Vec<(OrganizationId, String, bool)>,
-) -> Vec<(OrganizationId, String)> {
+/// The enabled organizations a user can work in: (id, name).
+pub async fn workable(state: &AppState, user: UserId) -> AppResult<Vec<(OrganizationId, String)>> {
+    Ok(workable_of(&organizations::of_user(&state.db, user).await?))
+}
+
+/// The organizations of a membership list the user may work in now: (id, name).
+pub fn workable_of(memberships: &[MembershipRow]) -> Vec<(OrganizationId, String)> {
     memberships
-        .into_iter()
-        .filter(|(_, _, enabled)| *enabled)
-        .map(|(id, name, _)| (id, name))
+        .iter()
+        .filter(|m| m.enabled)
+        .map(|m| (m.id, m.name.clone()))
         .collect()
 }
 

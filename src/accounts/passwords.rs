@@ -12,25 +12,19 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::Actor;
+use super::authority::{managed_user, restrict};
+use super::throttle::{Attempt, Gate};
 use crate::domain::{FieldError, PlainPassword, UserId};
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, templates};
 use crate::state::AppState;
 use crate::store::audit::AuditMeta;
 use crate::store::password_resets::{self, ResetUser};
-use crate::store::{Tx, audit, rate_limits, users};
+use crate::store::{Tx, audit, users};
 
 pub const TOKEN_PREFIX: &str = "ghr_";
 /// Longer than any token we issue; anything longer is not worth hashing.
 const MAX_TOKEN_LEN: usize = 100;
-
-/// Self-service requests are limited per target account and per client address, in
-/// fixed windows counted in the database so every process shares them. Per account it
-/// stops someone from flooding a mailbox; per address, from probing many accounts. The
-/// address limit is the higher one because an office behind one NAT shares an address.
-const FORGOT_WINDOW_SECS: i64 = 15 * 60;
-const FORGOT_PER_ACCOUNT: i32 = 5;
-const FORGOT_PER_ADDRESS: i32 = 20;
 
 /// A reset link that cannot be used: unknown, already used, expired, or replaced by a newer
 /// one. The person is told the same for all four; none says anything to someone guessing.
@@ -62,6 +56,8 @@ fn plausible(token: &str) -> bool {
 /// transaction with the token, the audit entry and the email. Returns the user, whose email
 /// the confirmation names.
 pub async fn request_reset(state: &AppState, actor: &Actor, id: UserId) -> AppResult<ResetUser> {
+    actor.require_admin()?;
+    managed_user(state, actor, id).await?;
     if actor.user_id == Some(id) {
         return Err(AppError::Forbidden(
             "You cannot reset your own password.".into(),
@@ -91,11 +87,24 @@ pub async fn request_reset(state: &AppState, actor: &Actor, id: UserId) -> AppRe
 const MASS_CHUNK: usize = 500;
 
 /// The mass "Reset Password": the same for each of `ids`, in one transaction, skipping the
-/// acting administrator, disabled users and ids that do not exist (as OroPlatform does).
+/// acting administrator, disabled users and ids that do not exist (as OroPlatform does),
+/// and users outside the actor's reach.
 /// Set-based, a few statements per `MASS_CHUNK` users (one round trip per statement, not
 /// per user, is what lets 10,000 resets commit in a second or two). Returns the users
 /// reset, that is the emails sent, by id.
 pub async fn request_reset_many(
+    state: &AppState,
+    actor: &Actor,
+    ids: &[UserId],
+) -> AppResult<Vec<ResetUser>> {
+    actor.require_admin()?;
+    let reachable = restrict(actor, crate::grid::UserFilter::only(ids.to_vec()));
+    let ids = users::ids_matching(&state.db, &reachable).await?;
+    reset_reachable(state, actor, &ids).await
+}
+
+/// `request_reset_many` for ids already narrowed to the actor's reach.
+async fn reset_reachable(
     state: &AppState,
     actor: &Actor,
     ids: &[UserId],
@@ -146,47 +155,43 @@ pub async fn request_reset_many(
 
 /// "Forgot your password?": emails a reset link to the enabled account named by `login`
 /// (username or email, any case). It changes nothing else: a request anyone can make must
-/// not lock anyone out or sign them out. The caller answers the same whatever happens here
-/// (no such account, disabled, over the rate limit), so the answer reveals nothing; the
-/// reasons only go to the log.
-pub async fn forgot_password(state: &AppState, login: &str, ip: Option<&str>) -> AppResult<()> {
+/// not lock anyone out or sign them out. The answer is the same whether or not the account
+/// exists or a link was sent (the reasons only go to the log). Requests are limited per
+/// client address and per account named (`throttle::Gate::ResetRequest`, counted alike
+/// for names that exist and names that do not): past a limit the answer is 429.
+pub async fn forgot_password(state: &AppState, login: &str, ip: &str) -> AppResult<()> {
     let key = login.trim().to_lowercase();
     if key.is_empty() {
         return Err(FieldError::new("username", "This value should not be blank.").into());
     }
     let now = state.clock.now();
-    let window = now - now.rem_euclid(FORGOT_WINDOW_SECS);
     let user = users::find_by_login(&state.db, &key).await?;
-
-    rate_limits::prune(&state.db, window).await?;
-    let mut tx = state.db.begin().await?;
-    let address = ip.unwrap_or("unknown");
-    let per_address = rate_limits::hit(&mut tx, &format!("forgot:ip:{address}"), window).await?;
-    let per_account = match &user {
-        Some(u) => rate_limits::hit(&mut tx, &format!("forgot:user:{}", u.id), window).await?,
-        None => 0,
+    let account = match &user {
+        Some(u) => format!("user:{}", u.id),
+        None => format!("name:{key}"),
     };
-    let target = match user {
-        _ if per_address > FORGOT_PER_ADDRESS => Err("too many requests from this address"),
+    let attempt = Attempt::new(Gate::ResetRequest, ip, &account);
+    attempt.check(state).await?;
+    attempt.count(state).await?;
+    let user = match user {
         None => Err("no such account"),
         Some(u) if !u.enabled => Err("account disabled"),
-        Some(_) if per_account > FORGOT_PER_ACCOUNT => Err("too many requests for this account"),
         Some(u) => Ok(u),
     };
-    let user = match target {
+    let user = match user {
         Ok(u) => u,
         Err(reason) => {
-            // Committed all the same: refused requests count against the limits too.
-            tx.commit().await?;
-            tracing::info!(ip = address, reason, "password reset link not sent");
+            tracing::info!(ip, reason, "password reset link not sent");
             return Ok(());
         }
     };
     let actor = Actor {
         user_id: None,
         name: "self-service".into(),
-        ip: ip.map(str::to_owned),
+        ip: Some(ip.to_owned()),
+        authority: super::Authority::User,
     };
+    let mut tx = state.db.begin().await?;
     issue(state, &mut tx, &actor, user.id, Issue::SelfService, now).await?;
     tx.commit().await?;
     state.outbox.wake();
@@ -365,9 +370,8 @@ pub async fn change_by_admin(
     id: UserId,
     new_password: &PlainPassword,
 ) -> AppResult<ResetUser> {
-    let user = users::find(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    actor.require_admin()?;
+    let user = managed_user(state, actor, id).await?.user;
     if !user.enabled || user.auth_status != "active" {
         return Err(AppError::Conflict(format!(
             "The password of {} cannot be changed now: the user is disabled, locked or waiting for a password reset.",
@@ -471,6 +475,7 @@ pub async fn reset_selection(
     actor: &Actor,
     selection: &crate::grid::UserFilter,
 ) -> AppResult<usize> {
-    let ids = users::ids_matching(&state.db, selection).await?;
-    Ok(request_reset_many(state, actor, &ids).await?.len())
+    actor.require_admin()?;
+    let ids = users::ids_matching(&state.db, &restrict(actor, selection.clone())).await?;
+    Ok(reset_reachable(state, actor, &ids).await?.len())
 }

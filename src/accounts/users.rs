@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::Actor;
+use super::authority::managed_user;
 use crate::domain::{FieldError, OrganizationId, PlainPassword, Profile, ProfileInput, UserId};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -98,16 +99,19 @@ fn unique_to_field(e: sqlx::Error) -> AppError {
     }
 }
 
+/// Roles must be known, and organizations ones the actor manages: an administrator cannot
+/// place a user where they do not administer.
 async fn check_roles_and_orgs(
     roles: &[i64],
     orgs: &[OrganizationId],
     state: &AppState,
+    actor: &Actor,
 ) -> AppResult<()> {
     let mut errors = Vec::new();
     if roles.iter().any(|r| !ROLES.iter().any(|(id, _)| id == r)) {
         errors.push(FieldError::new("roles", "Choose roles from the list."));
     }
-    let known: BTreeSet<OrganizationId> = organizations::list(&state.db)
+    let known: BTreeSet<OrganizationId> = super::organizations::choices(state, actor)
         .await?
         .into_iter()
         .map(|(id, _)| id)
@@ -148,6 +152,7 @@ fn audit_entry<'a>(
 
 /// Creates a user with its roles and memberships, in one transaction with its audit entry.
 pub async fn create(state: &AppState, actor: &Actor, input: NewUserInput) -> AppResult<UserId> {
+    actor.require_admin()?;
     let roles = if input.roles.is_empty() {
         vec![USER_ROLE_ID]
     } else {
@@ -167,8 +172,10 @@ pub async fn create(state: &AppState, actor: &Actor, input: NewUserInput) -> App
     {
         errors.push(e);
     }
-    if let Err(AppError::Validation(mut e)) = check_roles_and_orgs(&roles, &orgs, state).await {
-        errors.append(&mut e);
+    match check_roles_and_orgs(&roles, &orgs, state, actor).await {
+        Err(AppError::Validation(mut e)) => errors.append(&mut e),
+        Err(e) => return Err(e),
+        Ok(()) => {}
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
@@ -209,9 +216,24 @@ pub async fn update(
     id: UserId,
     input: UpdateUserInput,
 ) -> AppResult<()> {
-    let current = users::find(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let found = managed_user(state, actor, id).await?;
+    let current = found.user;
+    // Someone who is not an administrator edits only their own profile: roles and
+    // memberships are an administrator's to change.
+    if !actor.authority.is_admin() {
+        let mut current_orgs: Vec<OrganizationId> =
+            found.organizations.iter().map(|m| m.id).collect();
+        let mut asked = input.organizations.clone();
+        current_orgs.sort_unstable();
+        asked.sort_unstable();
+        let mut roles = input.roles.clone();
+        roles.sort_unstable();
+        if asked != current_orgs || roles != users::role_ids(&state.db, id).await? {
+            return Err(AppError::Forbidden(
+                "Only administrators can change roles and organizations.".into(),
+            ));
+        }
+    }
     let mut errors = Vec::new();
     if input.roles.is_empty() {
         errors.push(FieldError::new("roles", "Choose at least one role."));
@@ -236,10 +258,12 @@ pub async fn update(
             "You cannot disable your own account.",
         ));
     }
-    if let Err(AppError::Validation(mut e)) =
-        check_roles_and_orgs(&input.roles, &input.organizations, state).await
-    {
-        errors.append(&mut e);
+    if actor.authority.is_admin() {
+        match check_roles_and_orgs(&input.roles, &input.organizations, state, actor).await {
+            Err(AppError::Validation(mut e)) => errors.append(&mut e),
+            Err(e) => return Err(e),
+            Ok(()) => {}
+        }
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
@@ -336,6 +360,76 @@ fn changed_fields(
         out.push("roles");
     }
     out
+}
+
+/// A user the actor may manage, for their page, the API or an edit form.
+pub async fn get(state: &AppState, actor: &Actor, id: UserId) -> AppResult<users::UserRow> {
+    Ok(managed_user(state, actor, id).await?.user)
+}
+
+/// A user the actor may manage who belongs to `org`: the API works within one
+/// organization, and nobody outside it exists there.
+pub async fn get_in(
+    state: &AppState,
+    actor: &Actor,
+    id: UserId,
+    org: OrganizationId,
+) -> AppResult<users::UserRow> {
+    let found = managed_user(state, actor, id).await?;
+    if found.organizations.iter().any(|m| m.id == org) {
+        Ok(found.user)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// A page of the users matching `filter` that the actor may manage, in `sort` order;
+/// with their count when asked for.
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    filter: crate::grid::UserFilter,
+    sort: &[(crate::grid::SortColumn, bool)],
+    (limit, offset): (i64, i64),
+    with_count: bool,
+) -> AppResult<(Vec<users::UserRow>, Option<i64>)> {
+    let filter = super::authority::restrict(actor, filter);
+    let rows = users::page_sorted(&state.db, &filter, sort, limit, offset).await?;
+    let total = if with_count {
+        Some(users::count_matching(&state.db, &filter).await?)
+    } else {
+        None
+    };
+    Ok((rows, total))
+}
+
+/// The role ids and organization ids of a user the actor may manage.
+pub async fn roles_and_organizations(
+    state: &AppState,
+    actor: &Actor,
+    id: UserId,
+) -> AppResult<(Vec<i64>, Vec<OrganizationId>)> {
+    let found = managed_user(state, actor, id).await?;
+    Ok((
+        users::role_ids(&state.db, id).await?,
+        found.organizations.iter().map(|m| m.id).collect(),
+    ))
+}
+
+/// What an edit form starts from: the user, their role ids and organization ids.
+pub struct Editable {
+    pub user: users::UserRow,
+    pub roles: Vec<i64>,
+    pub organizations: Vec<OrganizationId>,
+}
+
+pub async fn editable(state: &AppState, actor: &Actor, id: UserId) -> AppResult<Editable> {
+    let found = managed_user(state, actor, id).await?;
+    Ok(Editable {
+        roles: users::role_ids(&state.db, id).await?,
+        organizations: found.organizations.iter().map(|m| m.id).collect(),
+        user: found.user,
+    })
 }
 
 pub async fn organization_id_by_name(

@@ -20,7 +20,13 @@ fn owner(actor: &Actor) -> AppResult<i64> {
 /// the actor's latest exports, in one read.
 pub async fn grid_context(state: &AppState, actor: &Actor) -> AppResult<GridContext> {
     let owner = owner(actor)?;
-    Ok(grid_context::load(&state.db, owner, crate::accounts::exports::RECENT).await?)
+    let mut context =
+        grid_context::load(&state.db, owner, crate::accounts::exports::RECENT).await?;
+    // The organization filter offers only what the actor manages.
+    context
+        .organizations
+        .retain(|(id, _)| actor.authority.manages_organization(*id));
+    Ok(context)
 }
 
 fn parse_name(raw: &str) -> AppResult<String> {
@@ -46,17 +52,24 @@ fn name_taken(e: sqlx::Error) -> AppError {
     }
 }
 
-/// Saves the grid state `query` (validated by parsing it) under `name`.
-pub async fn save(state: &AppState, actor: &Actor, name: &str, query: &str) -> AppResult<i64> {
-    let name = parse_name(name)?;
-    // Stored in canonical form, and only if it is a valid grid state.
+/// Saves the grid state `query` (validated by parsing it) under `name`; returns the new
+/// view's id and the state as stored (canonical: every value percent-encoded).
+pub async fn save(
+    state: &AppState,
+    actor: &Actor,
+    name: &str,
+    query: &str,
+) -> AppResult<(i64, String)> {
+    // Stored in canonical form, and only if it is a valid grid state: nothing is stored
+    // for a query the grid would refuse.
     let canonical = grid::parse_query_string(query)?.view_query();
+    let name = parse_name(name)?;
     let mut tx = state.db.begin().await?;
     let id = views::insert(&mut tx, owner(actor)?, &name, &canonical, state.clock.now())
         .await
         .map_err(name_taken)?;
     tx.commit().await?;
-    Ok(id)
+    Ok((id, canonical))
 }
 
 pub async fn rename(state: &AppState, actor: &Actor, id: i64, name: &str) -> AppResult<()> {

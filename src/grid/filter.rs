@@ -185,6 +185,9 @@ pub struct UserFilter {
     pub dates: Vec<DateRange>,
     /// Restricts to these ids (a selection of rows).
     pub ids: Option<Vec<UserId>>,
+    /// Restricts to users who belong to at least one of these organizations and to no
+    /// other: an administrator's reach (`accounts::authority::restrict`). Not in the URL.
+    pub within: Option<Vec<OrganizationId>>,
 }
 
 impl UserFilter {

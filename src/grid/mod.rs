@@ -346,10 +346,12 @@ pub fn encode(pairs: &[(String, String)]) -> String {
     s.finish()
 }
 
-/// Parses a stored or posted query string (a saved view, the "all matching" selection).
+/// Parses a stored or posted query string (a saved view, the "all matching" selection),
+/// as strictly as a request's own query string: a control character in a filter is refused
+/// here, not sent to the database.
 pub fn parse_query_string(qs: &str) -> AppResult<GridQuery> {
-    let params: GridParams = url::form_urlencoded::parse(qs.trim_start_matches('?').as_bytes())
-        .into_owned()
+    let params: GridParams = crate::domain::input::pairs(qs.trim_start_matches('?').as_bytes())?
+        .into_iter()
         .collect();
     GridQuery::parse(&params)
 }
@@ -379,8 +381,15 @@ pub struct GridRow {
 /// the count and for the page); a large set costs one extra read of this many ids.
 pub const FEW_MATCHES: i64 = 500;
 
-pub async fn load(state: &AppState, q: &GridQuery) -> AppResult<GridPage> {
-    let filter = with_lookups(state, &q.filter).await;
+/// One page of the users grid as `actor` sees it: only the users they manage.
+pub async fn load(
+    state: &AppState,
+    actor: &crate::accounts::Actor,
+    q: &GridQuery,
+) -> AppResult<GridPage> {
+    actor.require_admin()?;
+    let reachable = crate::accounts::authority::restrict(actor, q.filter.clone());
+    let filter = with_lookups(state, &reachable).await;
     let offset = q.offset();
     let listed = |counting| {
         let listing = q.listing(&filter, counting);

@@ -2,6 +2,7 @@
 //! `export.dir`, and records the result.
 
 use std::io::Write;
+use std::path::Path;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -15,8 +16,10 @@ use crate::store::exports::{self, ExportRow, JobRow};
 
 /// Seconds a claimed job stays ours without a heartbeat.
 const LEASE: i64 = 60;
-/// Rows between heartbeats (and flushes).
+/// Rows between heartbeats, at most; and at least one heartbeat per `HEARTBEAT` when rows
+/// come slowly.
 const HEARTBEAT_ROWS: i64 = 20_000;
+const HEARTBEAT: Duration = Duration::from_secs(15);
 
 pub fn spawn(state: AppState) -> Worker {
     Worker::spawn("export", move |stop| worker(state, stop))
@@ -140,19 +143,25 @@ fn timestamp(t: Option<i64>, out: &mut Vec<u8>) {
 /// no row appears twice), then renames it into place. Returns (rows, file name, bytes).
 async fn write_csv(state: &AppState, job: &JobRow) -> AppResult<(i64, String, i64)> {
     let fields: Vec<String> = job.fields.split(',').map(str::to_owned).collect();
-    let q = match &job.query {
+    let mut q = match &job.query {
         Some(query) => grid::parse_query_string(query)?,
         None => grid::GridQuery::default(),
     };
+    q.filter = crate::accounts::exports::job_filter(state, job.requested_by, q.filter).await?;
     let dir = state.settings.export.dir.clone();
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot create {}: {e}", dir.display())))?;
+    private_dir(&dir)?;
     let mut suffix = [0u8; 8];
     rand::rngs::OsRng.fill_bytes(&mut suffix);
-    let name = format!("export-{}-{}.csv", job.id, hex::encode(suffix));
+    // The attempt is in the name: a file an earlier (dead) attempt left is told apart
+    // from this one's and removed as an orphan.
+    let name = format!(
+        "export-{}-a{}-{}.csv",
+        job.id,
+        job.attempts,
+        hex::encode(suffix)
+    );
     let part = dir.join(format!("{name}.part"));
-    let file = std::fs::File::create(&part)
+    let file = private_file(&part)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot write {}: {e}", part.display())))?;
     let mut out = csv::Writer::from_writer(std::io::BufWriter::with_capacity(256 * 1024, file));
     let io = |e: csv::Error| AppError::Internal(e.into());
@@ -163,6 +172,7 @@ async fn write_csv(state: &AppState, job: &JobRow) -> AppResult<(i64, String, i6
         &state.db, &q.filter, q.sort, q.desc, &fields, &mut sql, &mut binds,
     );
     let mut written: i64 = 0;
+    let mut last_beat = std::time::Instant::now();
     let mut buf = Vec::with_capacity(256);
     while let Some(row) = rows.next().await {
         let row = row?;
@@ -173,8 +183,9 @@ async fn write_csv(state: &AppState, job: &JobRow) -> AppResult<(i64, String, i6
         }
         out.write_record(None::<&[u8]>).map_err(io)?;
         written += 1;
-        if written % HEARTBEAT_ROWS == 0 {
+        if written % HEARTBEAT_ROWS == 0 || last_beat.elapsed() >= HEARTBEAT {
             exports::heartbeat(&state.db, job.id, state.clock.now() + LEASE).await?;
+            last_beat = std::time::Instant::now();
         }
     }
     drop(rows);
@@ -194,6 +205,95 @@ async fn write_csv(state: &AppState, job: &JobRow) -> AppResult<(i64, String, i6
     .unwrap_or(i64::MAX);
     std::fs::rename(&part, dir.join(&name)).map_err(|e| AppError::Internal(e.into()))?;
     Ok((written, name, size))
+}
+
+/// The export directory, created private (0700): the files hold password hashes. One
+/// found open to others is closed.
+fn private_dir(dir: &Path) -> AppResult<()> {
+    let fail = |e: std::io::Error| {
+        AppError::Internal(anyhow::anyhow!("cannot create {}: {e}", dir.display()))
+    };
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        builder.create(dir).map_err(fail)?;
+        let mode = std::fs::metadata(dir).map_err(fail)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            tracing::warn!(dir = %dir.display(), "the export directory was open to other users; made it private (0700)");
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(fail)?;
+        }
+    }
+    #[cfg(not(unix))]
+    builder.create(dir).map_err(fail)?;
+    Ok(())
+}
+
+/// A new file only its owner may read (0600).
+fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)
+}
+
+/// An export file's job id and attempt, from `export-<id>-a<attempt>-<random>.csv[.part]`.
+fn parse_name(name: &str) -> Option<(i64, Option<i32>, bool)> {
+    let (stem, part) = match name.strip_suffix(".csv.part") {
+        Some(s) => (s, true),
+        None => (name.strip_suffix(".csv")?, false),
+    };
+    let mut bits = stem.strip_prefix("export-")?.split('-');
+    let id = bits.next()?.parse().ok()?;
+    let attempt = bits.next().and_then(|a| a.strip_prefix('a')?.parse().ok());
+    Some((id, attempt, part))
+}
+
+/// Removes export files no job will finish or serve: a partial file whose attempt is not
+/// running under a live lease (its process died), and a finished file its job does not
+/// name (a run that crashed between writing and recording it). Run at start and by the
+/// cleanup job; a live export's files are never touched, whichever instance writes them.
+pub async fn remove_orphans(state: &AppState) -> AppResult<usize> {
+    let dir = &state.settings.export.dir;
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(AppError::Internal(e.into())),
+    };
+    let now = state.clock.now();
+    let mut removed = 0;
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((id, attempt, part)) = parse_name(&name) else {
+            continue;
+        };
+        let job = exports::find(&state.db, id).await?;
+        let orphan = match &job {
+            None => true,
+            Some(j) if part => {
+                let live = j.status == "running" && j.claimed_until.is_some_and(|c| c >= now);
+                !live || attempt != Some(j.attempts)
+            }
+            Some(j) => j.status != "running" && j.file_name.as_deref() != Some(name.as_str()),
+        };
+        if orphan {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => {
+                    removed += 1;
+                    tracing::info!(file = %name, "removed an orphaned export file");
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(AppError::Internal(e.into())),
+            }
+        }
+    }
+    Ok(removed)
 }
 
 async fn remove_expired(state: &AppState) -> AppResult<()> {

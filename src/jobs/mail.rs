@@ -7,6 +7,8 @@
 //! and a half) the row is given up (`failed_at`), and keeps its `last_error`. A message that
 //! cannot be built at all (a recipient address that does not parse) is given up at once.
 
+use std::collections::HashSet;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -24,10 +26,12 @@ pub const BATCH: i64 = 2 * CONCURRENCY as i64;
 /// Until a lettre release sets TCP_NODELAY (lettre PR #1159), overlapping conversations
 /// is what brings throughput up.
 pub const CONCURRENCY: usize = crate::mail::transport::SMTP_CONNECTIONS as usize;
-/// How long a claim lasts. Longer than a whole batch of SMTP conversations may take
-/// (`BATCH / CONCURRENCY` rounds of `transport::SMTP_TIMEOUT`), so no other worker claims a
-/// row that is still being sent; if this worker dies, its rows are due again after it.
-pub const LEASE_SECS: i64 = 600;
+/// How long a claim lasts without a heartbeat. Short, so the rows of a worker that died
+/// (a killed process, a lost host) are due again within seconds; a live worker renews the
+/// claims of the rows it still has in flight every `HEARTBEAT`, however long an SMTP
+/// conversation takes.
+pub const LEASE_SECS: i64 = 15;
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
 /// How often the table is polled for rows queued by other processes (or due for retry).
 pub const POLL: Duration = Duration::from_secs(1);
 pub const MAX_ATTEMPTS: i32 = 40;
@@ -74,16 +78,55 @@ async fn run(state: AppState, mailer: Mailer, mut stop: Stop) {
 pub async fn deliver_due(state: &AppState, mailer: &Mailer, stop: &Stop) -> StoreResult<usize> {
     let batch = outbox::claim(&state.db, state.clock.now(), LEASE_SECS, BATCH).await?;
     let claimed = batch.len();
-    let mut outcomes = futures_util::stream::iter(batch)
-        .map(|row| deliver_one(state, mailer, stop, row))
-        .buffer_unordered(CONCURRENCY);
-    let mut first_error = None;
-    // Every row is settled (recorded or given back) before an error is reported.
-    while let Some(outcome) = outcomes.next().await {
-        if let Err(e) = outcome {
-            first_error.get_or_insert(e);
-        }
+    if claimed == 0 {
+        return Ok(0);
     }
+    let in_flight: Mutex<HashSet<i64>> = Mutex::new(batch.iter().map(|r| r.id).collect());
+    let settle = |id: i64| {
+        in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id);
+    };
+    let deliveries = async {
+        let mut outcomes = futures_util::stream::iter(batch)
+            .map(|row| async {
+                let id = row.id;
+                let outcome = deliver_one(state, mailer, stop, row).await;
+                settle(id);
+                outcome
+            })
+            .buffer_unordered(CONCURRENCY);
+        let mut first_error = None;
+        // Every row is settled (recorded or given back) before an error is reported.
+        while let Some(outcome) = outcomes.next().await {
+            if let Err(e) = outcome {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error
+    };
+    // The heartbeat runs in this task, beside the deliveries: if the worker dies, so does
+    // the heartbeat, and the claims run out.
+    let heartbeat = async {
+        loop {
+            tokio::time::sleep(HEARTBEAT).await;
+            let ids: Vec<i64> = in_flight
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .copied()
+                .collect();
+            let until = state.clock.now() + LEASE_SECS;
+            if let Err(e) = outbox::extend_claims(&state.db, &ids, until).await {
+                tracing::warn!(error = %e, "could not renew the claims of emails in flight");
+            }
+        }
+    };
+    let first_error = tokio::select! {
+        first_error = deliveries => first_error,
+        () = heartbeat => None,
+    };
     match first_error {
         Some(e) => Err(e),
         None => Ok(claimed),

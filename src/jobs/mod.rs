@@ -12,11 +12,21 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-/// A running worker and the means to stop it.
+/// A running worker and the means to stop it. Dropping it aborts the worker: the
+/// application's workers live exactly as long as the `run` that started them, as they
+/// would in a process that is killed.
 pub struct Worker {
     name: &'static str,
     stop: watch::Sender<bool>,
-    handle: JoinHandle<()>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            h.abort();
+        }
+    }
 }
 
 /// What a worker watches to know it should finish what it is doing and return.
@@ -43,14 +53,20 @@ impl Worker {
     {
         let (stop, rx) = watch::channel(false);
         let handle = tokio::spawn(body(Stop(rx)));
-        Self { name, stop, handle }
+        Self {
+            name,
+            stop,
+            handle: Some(handle),
+        }
     }
 
     /// Asks the worker to stop and waits up to `grace` for it to finish the item in hand;
     /// after that it is aborted (its claimed rows become due again when their lease ends).
-    pub async fn stop(self, grace: Duration) {
+    pub async fn stop(mut self, grace: Duration) {
         let _ = self.stop.send(true);
-        let mut handle = self.handle;
+        let Some(mut handle) = self.handle.take() else {
+            return;
+        };
         if tokio::time::timeout(grace, &mut handle).await.is_err() {
             tracing::warn!(
                 worker = self.name,

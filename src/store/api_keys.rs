@@ -1,5 +1,6 @@
 //! `api_keys`: one encrypted key per user per organization.
 
+use super::organizations::MembershipRow;
 use super::users::{UserRow, by_login_sql, user_and_joined};
 use super::{Db, StoreResult, Tx, on_db, on_tx};
 use crate::domain::{OrganizationId, UserId};
@@ -58,6 +59,8 @@ pub struct MemberKeyRow {
 pub struct LoginWithKeys {
     pub user: UserRow,
     pub keys: Vec<MemberKeyRow>,
+    /// Every membership, with or without a key (what the user's authority is made of).
+    pub memberships: Vec<MembershipRow>,
 }
 
 /// One row of the statement below: the user, and one membership with its key, or not.
@@ -68,6 +71,7 @@ struct LoginKeyRow {
     organization_id: Option<OrganizationId>,
     organization_name: Option<String>,
     organization_enabled: Option<bool>,
+    organization_global: Option<bool>,
     key_ciphertext: Option<Vec<u8>>,
     key_nonce: Option<Vec<u8>>,
 }
@@ -78,7 +82,8 @@ pub async fn find_login_with_keys(db: &Db, login_key: &str) -> StoreResult<Optio
     let sql = format!(
         "WITH u AS ({}) \
          SELECT u.*, o.id AS organization_id, o.name AS organization_name, \
-           o.enabled AS organization_enabled, k.key_ciphertext, k.key_nonce \
+           o.enabled AS organization_enabled, o.is_global AS organization_global, \
+           k.key_ciphertext, k.key_nonce \
          FROM u LEFT JOIN user_organizations uo ON uo.user_id = u.id \
          LEFT JOIN organizations o ON o.id = uo.organization_id \
          LEFT JOIN api_keys k ON k.user_id = uo.user_id AND k.organization_id = uo.organization_id \
@@ -87,6 +92,17 @@ pub async fn find_login_with_keys(db: &Db, login_key: &str) -> StoreResult<Optio
     );
     let rows: Vec<LoginKeyRow> =
         on_db!(db, p => sqlx::query_as::<_, LoginKeyRow>(&sql).bind(login_key).fetch_all(p).await)?;
+    let memberships: Vec<MembershipRow> = rows
+        .iter()
+        .filter_map(|r| {
+            Some(MembershipRow {
+                id: r.organization_id?,
+                name: r.organization_name.clone()?,
+                enabled: r.organization_enabled?,
+                is_global: r.organization_global?,
+            })
+        })
+        .collect();
     // Memberships without a key come with NULLs, and are left out.
     let found = user_and_joined(
         rows,
@@ -101,5 +117,9 @@ pub async fn find_login_with_keys(db: &Db, login_key: &str) -> StoreResult<Optio
         },
         |r| r.user,
     );
-    Ok(found.map(|(user, keys)| LoginWithKeys { user, keys }))
+    Ok(found.map(|(user, keys)| LoginWithKeys {
+        user,
+        keys,
+        memberships,
+    }))
 }

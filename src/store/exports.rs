@@ -17,6 +17,8 @@ pub struct JobRow {
     pub fields: String,
     pub status: String,
     pub attempts: i32,
+    /// While running: until when the worker holding it is presumed alive.
+    pub claimed_until: Option<i64>,
     pub rows_written: i64,
     pub file_name: Option<String>,
     pub file_size: Option<i64>,
@@ -27,7 +29,7 @@ pub struct JobRow {
     pub expires_at: Option<i64>,
 }
 
-pub(super) const JOB_COLUMNS: &str = "id, requested_by, query, fields, status, attempts, rows_written, file_name, \
+pub(super) const JOB_COLUMNS: &str = "id, requested_by, query, fields, status, attempts, claimed_until, rows_written, file_name, \
     file_size, error, created_at, started_at, finished_at, expires_at";
 
 pub async fn insert(

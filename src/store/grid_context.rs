@@ -54,7 +54,8 @@ fn sql(backend: Backend) -> &'static str {
                  FROM organizations o) AS organizations, \
              (SELECT json_group_array(json_object('id', j.id, 'requested_by', j.requested_by, \
                  'query', j.query, 'fields', j.fields, 'status', j.status, \
-                 'attempts', j.attempts, 'rows_written', j.rows_written, \
+                 'attempts', j.attempts, 'claimed_until', j.claimed_until, \
+                 'rows_written', j.rows_written, \
                  'file_name', j.file_name, 'file_size', j.file_size, 'error', j.error, \
                  'created_at', j.created_at, 'started_at', j.started_at, \
                  'finished_at', j.finished_at, 'expires_at', j.expires_at) ORDER BY j.id DESC) \

@@ -142,7 +142,7 @@ impl Db {
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
-            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Sqlite(p) => migrate_sqlite(p).await?,
             Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -165,6 +165,41 @@ impl Db {
     pub async fn close(&self) {
         on_db!(self, p => p.close().await)
     }
+}
+
+/// SQLite migrations run on one connection with foreign keys off, as SQLite's own
+/// procedure for rebuilding a table asks (`PRAGMA foreign_keys` cannot change inside the
+/// transaction sqlx wraps each migration in; with keys on, dropping a table would cascade
+/// to the rows that reference it). Every key is checked afterwards: a migration that left
+/// a dangling reference stops start-up.
+async fn migrate_sqlite(pool: &SqlitePool) -> anyhow::Result<()> {
+    let mut conn = pool.acquire().await?;
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut *conn)
+        .await?;
+    let migrated = sqlx::migrate!("./migrations/sqlite").run(&mut *conn).await;
+    let restored = sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *conn)
+        .await;
+    if let Err(e) = migrated
+        .as_ref()
+        .map_err(|e| e.to_string())
+        .and(restored.as_ref().map(|_| ()).map_err(|e| e.to_string()))
+    {
+        // Never hand a connection without foreign keys back to the pool.
+        conn.detach();
+        anyhow::bail!("migrating the SQLite database: {e}");
+    }
+    let dangling: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+        .fetch_all(&mut *conn)
+        .await?;
+    if let Some((table,)) = dangling.first() {
+        anyhow::bail!(
+            "after the migrations, {} rows (first in table {table}) reference rows that do not exist",
+            dangling.len()
+        );
+    }
+    Ok(())
 }
 
 impl Tx {

@@ -57,6 +57,9 @@ pub struct AppFilter {
     pub active: Option<bool>,
     pub never_used: bool,
     pub used_since: Option<i64>,
+    /// Only applications of these organizations whose owners belong to these
+    /// organizations and no other (an administrator's reach); None means any.
+    pub within: Option<Vec<OrganizationId>>,
 }
 
 // Every filter is a bound parameter that is either NULL (no condition) or the value, so
@@ -67,6 +70,26 @@ const FILTER: &str = "($1 IS NULL OR a.owner_id = $1) \
     AND ($4 IS NULL OR a.active = $4) \
     AND ($5 = FALSE OR a.last_used_at IS NULL) \
     AND ($6 IS NULL OR a.last_used_at >= $6)";
+
+/// `FILTER` with the reach condition, whose ids come from the rules (integers, never text
+/// from a request).
+fn filter_sql(f: &AppFilter) -> String {
+    match &f.within {
+        None => FILTER.to_owned(),
+        Some(orgs) => {
+            let list = if orgs.is_empty() {
+                "NULL".to_owned()
+            } else {
+                super::user_filter::id_list(orgs)
+            };
+            format!(
+                "{FILTER} AND a.organization_id IN ({list}) \
+                 AND NOT EXISTS (SELECT 1 FROM user_organizations uo WHERE uo.user_id = a.owner_id \
+                 AND uo.organization_id NOT IN ({list}))"
+            )
+        }
+    }
+}
 
 macro_rules! bind_filter {
     ($q:expr, $f:expr) => {
@@ -81,8 +104,9 @@ macro_rules! bind_filter {
 
 pub async fn list(db: &Db, f: &AppFilter, limit: i64, offset: i64) -> StoreResult<Vec<AppRow>> {
     let sql = format!(
-        "SELECT {APP_COLUMNS} FROM {APP_FROM} WHERE {FILTER} \
-         ORDER BY LOWER(a.name), a.id LIMIT $7 OFFSET $8"
+        "SELECT {APP_COLUMNS} FROM {APP_FROM} WHERE {} \
+         ORDER BY LOWER(a.name), a.id LIMIT $7 OFFSET $8",
+        filter_sql(f)
     );
     on_db!(db, p => bind_filter!(sqlx::query_as::<_, AppRow>(&sql), f)
         .bind(limit)
@@ -92,7 +116,10 @@ pub async fn list(db: &Db, f: &AppFilter, limit: i64, offset: i64) -> StoreResul
 }
 
 pub async fn count(db: &Db, f: &AppFilter) -> StoreResult<i64> {
-    let sql = format!("SELECT COUNT(*) FROM oauth_applications a WHERE {FILTER}");
+    let sql = format!(
+        "SELECT COUNT(*) FROM oauth_applications a WHERE {}",
+        filter_sql(f)
+    );
     on_db!(db, p => bind_filter!(sqlx::query_scalar::<_, i64>(&sql), f).fetch_one(p).await)
 }
 

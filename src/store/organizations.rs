@@ -22,19 +22,21 @@ pub struct OrganizationRow {
     pub id: OrganizationId,
     pub name: String,
     pub enabled: bool,
+    /// OroPlatform's "global access": its administrators manage every organization.
+    pub is_global: bool,
     pub users: i64,
     pub created_at: i64,
 }
 
 pub async fn list_full(db: &Db) -> StoreResult<Vec<OrganizationRow>> {
-    const SQL: &str = "SELECT o.id, o.name, o.enabled, \
+    const SQL: &str = "SELECT o.id, o.name, o.enabled, o.is_global, \
         (SELECT COUNT(*) FROM user_organizations uo WHERE uo.organization_id = o.id) AS users, \
         o.created_at FROM organizations o ORDER BY o.name_key";
     on_db!(db, p => sqlx::query_as(SQL).fetch_all(p).await)
 }
 
 pub async fn find(db: &Db, id: OrganizationId) -> StoreResult<Option<OrganizationRow>> {
-    const SQL: &str = "SELECT o.id, o.name, o.enabled, \
+    const SQL: &str = "SELECT o.id, o.name, o.enabled, o.is_global, \
         (SELECT COUNT(*) FROM user_organizations uo WHERE uo.organization_id = o.id) AS users, \
         o.created_at FROM organizations o WHERE o.id = $1";
     on_db!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await)
@@ -56,6 +58,23 @@ pub async fn rename(
     const SQL: &str =
         "UPDATE organizations SET name = $2, name_key = $3, updated_at = $4 WHERE id = $1";
     on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(name).bind(key).bind(now).execute(c).await.map(|r| r.rows_affected() > 0))
+}
+
+/// Marks or unmarks an organization as global. False when there is no such organization.
+pub async fn set_global(
+    tx: &mut Tx,
+    id: OrganizationId,
+    global: bool,
+    now: i64,
+) -> StoreResult<bool> {
+    const SQL: &str = "UPDATE organizations SET is_global = $2, updated_at = $3 WHERE id = $1";
+    on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(global).bind(now).execute(c).await.map(|r| r.rows_affected() > 0))
+}
+
+/// How many organizations are global.
+pub async fn count_global(tx: &mut Tx) -> StoreResult<i64> {
+    const SQL: &str = "SELECT COUNT(*) FROM organizations WHERE is_global = TRUE";
+    on_tx!(tx, c => sqlx::query_scalar(SQL).fetch_one(c).await)
 }
 
 pub async fn set_enabled(
@@ -100,9 +119,18 @@ pub async fn delete(tx: &mut Tx, id: OrganizationId) -> StoreResult<bool> {
     on_tx!(tx, c => sqlx::query(SQL).bind(id).execute(c).await.map(|r| r.rows_affected() > 0))
 }
 
-/// The organizations a user belongs to: (id, name, enabled), by name.
-pub async fn of_user(db: &Db, user: UserId) -> StoreResult<Vec<(OrganizationId, String, bool)>> {
-    const SQL: &str = "SELECT o.id, o.name, o.enabled FROM user_organizations uo \
+/// One organization a user belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MembershipRow {
+    pub id: OrganizationId,
+    pub name: String,
+    pub enabled: bool,
+    pub is_global: bool,
+}
+
+/// The organizations a user belongs to, by name.
+pub async fn of_user(db: &Db, user: UserId) -> StoreResult<Vec<MembershipRow>> {
+    const SQL: &str = "SELECT o.id, o.name, o.enabled, o.is_global FROM user_organizations uo \
         JOIN organizations o ON o.id = uo.organization_id WHERE uo.user_id = $1 ORDER BY o.name_key";
     on_db!(db, p => sqlx::query_as(SQL).bind(user).fetch_all(p).await)
 }

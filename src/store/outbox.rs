@@ -135,6 +135,20 @@ pub async fn claim(db: &Db, now: i64, lease: i64, limit: i64) -> StoreResult<Vec
     Ok(rows)
 }
 
+/// Renews the claims of rows a live worker still has in flight. A row settled meanwhile
+/// (sent, failed, given back: its claim is gone) is left alone.
+pub async fn extend_claims(db: &Db, ids: &[i64], until: i64) -> StoreResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE mail_outbox SET claimed_until = $1 WHERE id IN ({}) \
+         AND sent_at IS NULL AND failed_at IS NULL AND claimed_until IS NOT NULL",
+        super::user_filter::id_list(ids)
+    );
+    on_db!(db, p => sqlx::query(&sql).bind(until).persistent(false).execute(p).await.map(|_| ()))
+}
+
 /// Records delivery. `sent_at IS NULL` makes it happen once: a second report for the same
 /// row (a worker whose lease ran out) changes nothing and returns false.
 pub async fn mark_sent(db: &Db, id: i64, now: i64) -> StoreResult<bool> {

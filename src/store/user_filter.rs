@@ -162,6 +162,18 @@ pub fn build(f: &UserFilter, first: usize, backend: Backend) -> Where {
             parts.push(format!("{col} < {p}"));
         }
     }
+    if let Some(orgs) = &f.within {
+        // Integers from the rules, not from the request.
+        let list = if orgs.is_empty() {
+            "NULL".to_owned()
+        } else {
+            id_list(orgs)
+        };
+        parts.push(format!(
+            "EXISTS (SELECT 1 FROM user_organizations uo WHERE uo.user_id = u.id AND uo.organization_id IN ({list})) \
+             AND NOT EXISTS (SELECT 1 FROM user_organizations uo WHERE uo.user_id = u.id AND uo.organization_id NOT IN ({list}))"
+        ));
+    }
     if let Some(ids) = &f.ids {
         if ids.is_empty() {
             parts.push("FALSE".into());

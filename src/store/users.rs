@@ -1,5 +1,6 @@
 //! The `users` table and its memberships.
 
+use super::organizations::MembershipRow;
 use super::user_filter::{self, Bind, bind_all};
 use super::{Backend, Db, StoreResult, Tx, decode_json, on_db, on_tx};
 use crate::domain::{OrganizationId, UserId};
@@ -65,11 +66,11 @@ pub async fn find(db: &Db, id: UserId) -> StoreResult<Option<UserRow>> {
     on_db!(db, p => sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(p).await)
 }
 
-/// A user with their organizations (id, name, enabled), ordered by name.
+/// A user with their organizations, ordered by name.
 #[derive(Debug, Clone)]
 pub struct UserWithOrganizations {
     pub user: UserRow,
-    pub organizations: Vec<(OrganizationId, String, bool)>,
+    pub organizations: Vec<MembershipRow>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -79,6 +80,7 @@ struct UserOrganizationRow {
     organization_id: Option<OrganizationId>,
     organization_name: Option<String>,
     organization_enabled: Option<bool>,
+    organization_global: Option<bool>,
 }
 
 /// `find` and the user's organizations in one statement: every signed-in page needs both.
@@ -89,7 +91,7 @@ pub async fn find_with_organizations(
     let sql = format!(
         "WITH u AS (SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1) \
          SELECT u.*, o.id AS organization_id, o.name AS organization_name, \
-           o.enabled AS organization_enabled \
+           o.enabled AS organization_enabled, o.is_global AS organization_global \
          FROM u LEFT JOIN user_organizations uo ON uo.user_id = u.id \
          LEFT JOIN organizations o ON o.id = uo.organization_id \
          ORDER BY o.name_key"
@@ -98,11 +100,12 @@ pub async fn find_with_organizations(
     let found = user_and_joined(
         rows,
         |r| {
-            Some((
-                r.organization_id?,
-                r.organization_name.clone()?,
-                r.organization_enabled?,
-            ))
+            Some(MembershipRow {
+                id: r.organization_id?,
+                name: r.organization_name.clone()?,
+                enabled: r.organization_enabled?,
+                is_global: r.organization_global?,
+            })
         },
         |r| r.user,
     );
@@ -261,9 +264,10 @@ pub async fn add_organization(tx: &mut Tx, user: UserId, org: OrganizationId) ->
     on_tx!(tx, c => sqlx::query(SQL).bind(user).bind(org).execute(c).await.map(|_| ()))
 }
 
-/// Counts one failed sign-in in a single statement, so parallel failures are never lost,
-/// and locks the user when the count reaches `lock_at` (0 = never). Returns the new count
-/// and status.
+/// Counts one failed sign-in of an active user in a single statement, so parallel failures
+/// are never lost, and locks the user when the count reaches `lock_at` (0 = never).
+/// Returns the new count and status; None when the user is not active (nothing counted), so
+/// exactly one statement returns "locked" for each lock.
 pub async fn record_failed_login(
     db: &Db,
     id: UserId,
@@ -271,11 +275,11 @@ pub async fn record_failed_login(
     now: i64,
 ) -> StoreResult<Option<(i32, String)>> {
     const SQL: &str = "UPDATE users SET failed_login_count = failed_login_count + 1, \
-        auth_status = CASE WHEN $2 > 0 AND failed_login_count + 1 >= $2 AND auth_status = 'active' \
+        auth_status = CASE WHEN $2 > 0 AND failed_login_count + 1 >= $2 \
                       THEN 'locked' ELSE auth_status END, \
-        updated_at = CASE WHEN $2 > 0 AND failed_login_count + 1 >= $2 AND auth_status = 'active' \
+        updated_at = CASE WHEN $2 > 0 AND failed_login_count + 1 >= $2 \
                       THEN $3 ELSE updated_at END \
-        WHERE id = $1 RETURNING failed_login_count, auth_status";
+        WHERE id = $1 AND auth_status = 'active' RETURNING failed_login_count, auth_status";
     on_db!(db, p => sqlx::query_as::<_, (i32, String)>(SQL)
         .bind(id)
         .bind(lock_at)

@@ -15,9 +15,6 @@ use super::session::stored_csrf_token;
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// Largest form body accepted; back-office forms are small.
-const MAX_FORM_BYTES: usize = 1024 * 1024;
-
 pub const FIELD: &str = "_csrf";
 
 pub async fn guard(
@@ -40,10 +37,10 @@ pub async fn guard(
     }
     let expected = stored_csrf_token(&session).await;
     let (parts, body) = req.into_parts();
-    let bytes = match to_bytes(body, MAX_FORM_BYTES).await {
+    let bytes = match to_bytes(body, super::input::MAX_FORM_BYTES).await {
         Ok(b) => b,
         Err(_) => {
-            return AppError::BadRequest("The submitted form is too large.".into()).into_response();
+            return AppError::TooLarge("The submitted form is too large.".into()).into_response();
         }
     };
     let sent = parts

@@ -2,8 +2,10 @@
 
 pub mod api;
 pub mod bearer;
+pub mod client_ip;
 pub mod csrf;
 pub mod errors;
+pub mod input;
 pub mod oauth_token;
 pub mod pages;
 pub mod session;
@@ -11,7 +13,6 @@ pub mod session;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use axum::{Router, middleware};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
@@ -23,112 +24,135 @@ use crate::store::sessions::Sessions;
 
 pub const SESSION_COOKIE: &str = "gatehouse_session";
 
+pub fn session_cookie_name(settings: &crate::config::Settings) -> &'static str {
+    // RFC 6265bis section 4.1.3.2: a `__Host-` cookie is only accepted from a secure
+    // origin, for the whole host and no domain, so no subdomain can plant or shadow it.
+    if settings.cookies_secure() {
+        "__Host-gatehouse_session"
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// Every route, in one table: the router is built from it, and the tests walk it, so a
+/// route added here is covered by the input and authorization tests without a list of
+/// its own. `(method, path)`; several methods of one path are merged by axum.
+macro_rules! routes {
+    ($($method:ident $path:literal => $handler:expr;)*) => {
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+
+        fn routes() -> Router<AppState> {
+            Router::new()$(.route($path, axum::routing::$method($handler)))*
+        }
+    };
+}
+
+routes! {
+    get "/" => || async { Redirect::to("/admin/user") };
+    get "/admin" => || async { Redirect::to("/admin/user") };
+    get "/admin/" => || async { Redirect::to("/admin/user") };
+    get "/admin/user" => pages::users::grid;
+    get "/admin/user/" => pages::users::grid;
+    get "/admin/user/view/{id}" => pages::user_page::view;
+    get "/admin/user/create" => pages::user_forms::create_form;
+    post "/admin/user/create" => pages::user_forms::create;
+    get "/admin/user/update/{id}" => pages::user_forms::edit_form;
+    post "/admin/user/update/{id}" => pages::user_forms::update;
+    post "/admin/user/enable/{id}" => pages::user_actions::enable;
+    post "/admin/user/disable/{id}" => pages::user_actions::disable;
+    post "/admin/user/activate/{id}" => pages::user_actions::activate;
+    get "/admin/user/delete/{id}" => pages::user_actions::delete_confirm;
+    post "/admin/user/delete/{id}" => pages::user_actions::delete;
+    post "/admin/user/mass/{action}" => pages::mass::run;
+    get "/admin/user/change-password/{id}" => pages::passwords::admin_form;
+    post "/admin/user/change-password/{id}" => pages::passwords::admin_change;
+    get "/admin/user/profile/change-password" => pages::passwords::own_form;
+    post "/admin/user/profile/change-password" => pages::passwords::own_change;
+    post "/admin/user/reset-password/{id}" => pages::passwords::reset_one;
+    get "/admin/user/suggest-password" => pages::passwords::suggest;
+    post "/admin/user/export" => pages::exports::start;
+    get "/admin/user/export/{id}/download" => pages::exports::download;
+    get "/admin/user/fields" => pages::exports::fields_form;
+    post "/admin/user/fields" => pages::exports::save_fields;
+    post "/admin/user/views" => pages::views::save;
+    post "/admin/user/views/{id}/rename" => pages::views::rename;
+    post "/admin/user/views/{id}/delete" => pages::views::delete;
+    post "/admin/user/views/{id}/default" => pages::views::set_default;
+    get "/admin/user/profile/view" => pages::user_page::profile;
+    post "/admin/user/apigen/{id}" => pages::api_key::generate;
+    get "/admin/user/login" => pages::login::form;
+    post "/admin/user/login" => pages::login::submit;
+    post "/admin/user/logout" => pages::login::logout;
+    get "/admin/user/reset-request" => pages::password_reset::request_form;
+    post "/admin/user/reset-request" => pages::password_reset::request_submit;
+    get "/admin/user/reset/{token}" => pages::password_reset::reset_form;
+    post "/admin/user/reset/{token}" => pages::password_reset::reset_submit;
+    get "/admin/organization" => pages::organizations::list;
+    post "/admin/organization" => pages::organizations::create;
+    post "/admin/organization/switch" => pages::organizations::switch;
+    post "/admin/organization/{id}/rename" => pages::organizations::rename;
+    post "/admin/organization/{id}/enable" => pages::organizations::enable;
+    post "/admin/organization/{id}/disable" => pages::organizations::disable;
+    post "/admin/organization/{id}/global" => pages::organizations::set_global;
+    post "/admin/organization/{id}/delete" => pages::organizations::delete;
+    get "/admin/user/{id}/oauth-app/create" => pages::oauth_apps::create_form;
+    post "/admin/user/{id}/oauth-app/create" => pages::oauth_apps::create;
+    get "/admin/oauth-applications" => pages::oauth_apps::list;
+    get "/admin/oauth-applications/{id}/credentials" => pages::oauth_credentials::credentials;
+    get "/admin/oauth-applications/{id}/update" => pages::oauth_apps::edit_form;
+    post "/admin/oauth-applications/{id}/update" => pages::oauth_apps::update;
+    post "/admin/oauth-applications/{id}/activate" => pages::oauth_apps::activate;
+    get "/admin/oauth-applications/{id}/deactivate" => pages::oauth_apps::deactivate_confirm;
+    post "/admin/oauth-applications/{id}/deactivate" => pages::oauth_apps::deactivate;
+    get "/admin/oauth-applications/{id}/delete" => pages::oauth_apps::delete_confirm;
+    post "/admin/oauth-applications/{id}/delete" => pages::oauth_apps::delete;
+    get "/admin/oauth-applications/{id}/regenerate" => pages::oauth_apps::regenerate_confirm;
+    post "/admin/oauth-applications/{id}/regenerate" => pages::oauth_apps::regenerate;
+    get "/api/users" => api::users::list;
+    post "/api/users" => api::users::create;
+    get "/api/users/{id}" => api::users::show;
+    patch "/api/users/{id}" => api::users::update;
+    delete "/api/users/{id}" => api::users::delete;
+    get "/api/doc" => api::doc::page;
+    get "/api/doc.json" => api::doc::openapi;
+    get "/api/oauth/whoami" => bearer::whoami;
+    post "/oauth2-token" => oauth_token::token;
+    get "/static/app.css" => stylesheet;
+    get "/static/app.js" => script;
+    get "/healthz" => || async { "ok" };
+    get "/readyz" => readyz;
+}
+
 pub fn router(state: AppState, sessions: Sessions) -> Router {
-    let idle = i64::try_from(state.settings.security.session_idle_timeout).unwrap_or(i64::MAX);
+    let settings = &state.settings;
+    let idle = i64::try_from(settings.security.session_idle_timeout).unwrap_or(i64::MAX);
     // Lax, not Strict: a click on the link in a reset or export email must arrive with the
     // session. Secure whenever the public URL is https.
     let session_layer = SessionManagerLayer::new(sessions)
-        .with_name(SESSION_COOKIE)
+        .with_name(session_cookie_name(settings))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(state.settings.cookies_secure())
+        .with_secure(settings.cookies_secure())
+        .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(idle)));
+    // RFC 6797: once a browser has seen the site over https, it never tries plain http.
+    let hsts = settings.cookies_secure().then(|| {
+        SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        )
+    });
 
-    let admin = Router::new()
-        .route("/", get(|| async { Redirect::to("/admin/user") }))
-        .route("/user", get(pages::users::grid))
-        .route("/user/", get(pages::users::grid))
-        .route("/user/view/{id}", get(pages::user_page::view))
-        .route(
-            "/user/create",
-            get(pages::user_forms::create_form).post(pages::user_forms::create),
-        )
-        .route(
-            "/user/update/{id}",
-            get(pages::user_forms::edit_form).post(pages::user_forms::update),
-        )
-        .route("/user/enable/{id}", post(pages::user_actions::enable))
-        .route("/user/disable/{id}", post(pages::user_actions::disable))
-        .route("/user/activate/{id}", post(pages::user_actions::activate))
-        .route(
-            "/user/delete/{id}",
-            get(pages::user_actions::delete_confirm).post(pages::user_actions::delete),
-        )
-        .route("/user/mass/{action}", post(pages::mass::run))
-        .route(
-            "/user/change-password/{id}",
-            get(pages::passwords::admin_form).post(pages::passwords::admin_change),
-        )
-        .route(
-            "/user/profile/change-password",
-            get(pages::passwords::own_form).post(pages::passwords::own_change),
-        )
-        .route(
-            "/user/reset-password/{id}",
-            post(pages::passwords::reset_one),
-        )
-        .route("/user/suggest-password", get(pages::passwords::suggest))
-        .route("/user/export", post(pages::exports::start))
-        .route("/user/export/{id}/download", get(pages::exports::download))
-        .route(
-            "/user/fields",
-            get(pages::exports::fields_form).post(pages::exports::save_fields),
-        )
-        .route("/user/views", post(pages::views::save))
-        .route("/user/views/{id}/rename", post(pages::views::rename))
-        .route("/user/views/{id}/delete", post(pages::views::delete))
-        .route("/user/views/{id}/default", post(pages::views::set_default))
-        .route("/user/profile/view", get(pages::user_page::profile))
-        .route("/user/apigen/{id}", post(pages::api_key::generate))
-        .route(
-            "/user/login",
-            get(pages::login::form).post(pages::login::submit),
-        )
-        .route("/user/logout", post(pages::login::logout))
-        .route(
-            "/organization",
-            get(pages::organizations::list).post(pages::organizations::create),
-        )
-        .route("/organization/switch", post(pages::organizations::switch))
-        .route(
-            "/organization/{id}/rename",
-            post(pages::organizations::rename),
-        )
-        .route(
-            "/organization/{id}/enable",
-            post(pages::organizations::enable),
-        )
-        .route(
-            "/organization/{id}/disable",
-            post(pages::organizations::disable),
-        )
-        .route(
-            "/organization/{id}/delete",
-            post(pages::organizations::delete),
-        )
-        .route(
-            "/user/reset-request",
-            get(pages::password_reset::request_form).post(pages::password_reset::request_submit),
-        )
-        .route(
-            "/user/reset/{token}",
-            get(pages::password_reset::reset_form).post(pages::password_reset::reset_submit),
-        )
-        .merge(oauth_pages());
-
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/admin/user") }))
-        .nest("/admin", admin)
-        .nest("/api", api::router())
-        .route("/static/app.css", get(stylesheet))
-        .route("/static/app.js", get(script))
-        .route("/oauth2-token", post(oauth_token::token))
-        .route("/api/oauth/whoami", get(bearer::whoami))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .fallback(|| async { AppError::NotFound })
+    routes()
+        .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
         .layer(session_layer)
+        // Pages and API answers carry a user's data or a CSRF token: no cache keeps them
+        // (the static files say otherwise for themselves).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
@@ -147,36 +171,17 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
+        .layer(tower::util::option_layer(hsts))
         .with_state(state)
 }
 
-/// OAuth applications: a user's section actions and System > User Management > OAuth
-/// Applications (under `/admin`).
-fn oauth_pages() -> Router<AppState> {
-    use pages::oauth_apps as o;
-    Router::new()
-        .route(
-            "/user/{id}/oauth-app/create",
-            get(o::create_form).post(o::create),
-        )
-        .route("/oauth-applications", get(o::list))
-        .route(
-            "/oauth-applications/{id}/update",
-            get(o::edit_form).post(o::update),
-        )
-        .route("/oauth-applications/{id}/activate", post(o::activate))
-        .route(
-            "/oauth-applications/{id}/deactivate",
-            get(o::deactivate_confirm).post(o::deactivate),
-        )
-        .route(
-            "/oauth-applications/{id}/delete",
-            get(o::delete_confirm).post(o::delete),
-        )
-        .route(
-            "/oauth-applications/{id}/regenerate",
-            get(o::regenerate_confirm).post(o::regenerate),
-        )
+/// An unknown path: a JSON:API error under `/api`, the HTML page elsewhere.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        api::errors::ApiError::from(AppError::NotFound).into_response()
+    } else {
+        AppError::NotFound.into_response()
+    }
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {

@@ -13,13 +13,19 @@ use serde_json::{Value, json};
 
 use crate::accounts::oauth_token::{self, TokenError, TokenRequest};
 use crate::state::AppState;
+use crate::web::client_ip::ClientIp;
 
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn token(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     // RFC 6749 section 5.2: a client that authenticated through the Authorization header
     // gets 401 with a challenge for the scheme.
     let used_header = headers.contains_key(header::AUTHORIZATION);
     let result = match read_request(&headers, &body) {
-        Ok(req) => oauth_token::issue(&state, req).await,
+        Ok(req) => oauth_token::issue(&state, req, &ip.to_string()).await,
         Err(e) => Err(e),
     };
     match result {
@@ -49,8 +55,16 @@ fn read_request(headers: &HeaderMap, body: &[u8]) -> Result<TokenRequest, TokenE
     let pairs = if is_json {
         json_pairs(body)?
     } else {
-        url::form_urlencoded::parse(body).into_owned().collect()
+        crate::web::input::pairs(body).map_err(|_| TokenError::InvalidRequest)?
     };
+    // A NUL byte or line break in a parameter is a malformed request (RFC 6749 section
+    // 5.2), refused before anything is looked up.
+    if pairs
+        .iter()
+        .any(|(k, v)| crate::web::input::clean(k).is_err() || crate::web::input::clean(v).is_err())
+    {
+        return Err(TokenError::InvalidRequest);
+    }
     let mut params = HashMap::new();
     for (k, v) in pairs {
         // RFC 6749 section 3.2: parameters must not be sent more than once.
@@ -71,6 +85,9 @@ fn parse_basic(v: &HeaderValue) -> Option<(String, String)> {
     }
     let decoded = String::from_utf8(STANDARD.decode(data.trim()).ok()?).ok()?;
     let (id, secret) = decoded.split_once(':')?;
+    if crate::web::input::clean(id).is_err() || crate::web::input::clean(secret).is_err() {
+        return None;
+    }
     Some((id.to_owned(), secret.to_owned()))
 }
 
@@ -112,11 +129,15 @@ fn error_response(e: TokenError, used_header: bool) -> Response {
         | TokenError::InvalidScope => StatusCode::BAD_REQUEST,
         TokenError::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         TokenError::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        TokenError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
     };
     let mut response = json_response(
         status,
         &json!({"error": e.code(), "error_description": e.description()}),
     );
+    if let TokenError::Throttled { retry_after } = e {
+        crate::web::errors::retry_after(&mut response, retry_after);
+    }
     if e == TokenError::InvalidClient && used_header {
         response.headers_mut().insert(
             header::WWW_AUTHENTICATE,

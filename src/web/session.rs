@@ -2,9 +2,7 @@
 //! read it. `CurrentUser` reloads the user on every request, so disabling, locking or a
 //! password change ends live sessions at once (through `session_epoch`).
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::Method;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,11 +11,12 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use crate::accounts::{Actor, organizations};
+use crate::accounts::{Actor, Authority, authority, organizations};
 use crate::domain::AuthStatus;
 use crate::domain::OrganizationId;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::store::organizations::MembershipRow;
 use crate::store::users::{self, UserRow};
 
 const UID: &str = "uid";
@@ -25,6 +24,9 @@ const EPOCH: &str = "epoch";
 const CSRF: &str = "_csrf";
 const FLASH: &str = "_flash";
 const ORG: &str = "org";
+/// When this session signed in (the application's clock, Unix seconds): it ends
+/// `security.session_lifetime` later however active it is.
+const SIGNED_IN_AT: &str = "signed_in_at";
 /// When this session last had its expiry pushed forward (Unix seconds).
 const SEEN: &str = "seen";
 /// How stale `SEEN` may get before a request writes the session again. tower-sessions
@@ -63,6 +65,10 @@ pub async fn sign_in(state: &AppState, session: &Session, user: &UserRow) -> Res
     session.insert(UID, user.id).await.map_err(internal)?;
     session
         .insert(EPOCH, user.session_epoch)
+        .await
+        .map_err(internal)?;
+    session
+        .insert(SIGNED_IN_AT, state.clock.now())
         .await
         .map_err(internal)?;
     // Saving now assigns the new id, which is recorded against the user so that disabling
@@ -172,7 +178,8 @@ where
             .await
             .map_err(IntoResponse::into_response)?
         {
-            Some((user, workable)) => {
+            Some((user, memberships)) => {
+                let workable = organizations::workable_of(&memberships);
                 // Every request works in an organization the user may use now; when none
                 // is left (all disabled, membership removed) the session ends.
                 let org = current_org(&state, &session, user.id, &workable)
@@ -186,6 +193,9 @@ where
                     return Err(login_redirect(parts));
                 };
                 touch(&session).await.map_err(IntoResponse::into_response)?;
+                parts
+                    .extensions
+                    .insert(authority::of_user(user.is_admin, &memberships));
                 parts.extensions.insert(CurrentOrg(org));
                 parts.extensions.insert(WorkableOrgs(workable));
                 let cu = CurrentUser(user);
@@ -197,25 +207,32 @@ where
     }
 }
 
-/// The user of this session if it is still allowed in, with the organizations they may
-/// work in; otherwise the session's identity is dropped (the user was disabled, locked,
-/// reset, deleted, or changed password elsewhere).
+/// The user of this session if it is still allowed in, with their organizations;
+/// otherwise the session's identity is dropped (the user was disabled, locked, reset,
+/// deleted, or changed password elsewhere, or the session outlived its lifetime).
 async fn load_user(
     state: &AppState,
     session: &Session,
-) -> Result<Option<(UserRow, Vec<(OrganizationId, String)>)>, AppError> {
+) -> Result<Option<(UserRow, Vec<MembershipRow>)>, AppError> {
     let Some(uid) = session.get::<i64>(UID).await.map_err(internal)? else {
         return Ok(None);
     };
     let epoch = session.get::<i64>(EPOCH).await.map_err(internal)?;
-    let found = users::find_with_organizations(&state.db, uid).await?;
+    let signed_in_at = session.get::<i64>(SIGNED_IN_AT).await.map_err(internal)?;
+    let lifetime = i64::try_from(state.settings.security.session_lifetime).unwrap_or(i64::MAX);
+    let fresh = signed_in_at.is_some_and(|t| state.clock.now().saturating_sub(t) < lifetime);
+    let found = if fresh {
+        users::find_with_organizations(&state.db, uid).await?
+    } else {
+        None
+    };
     match found {
         Some(f)
             if f.user.enabled
                 && Some(f.user.session_epoch) == epoch
                 && AuthStatus::parse(&f.user.auth_status) == Some(AuthStatus::Active) =>
         {
-            Ok(Some((f.user, organizations::workable_of(f.organizations))))
+            Ok(Some((f.user, f.organizations)))
         }
         _ => {
             session.flush().await.map_err(internal)?;
@@ -252,7 +269,11 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
-        if user.is_admin {
+        if parts
+            .extensions
+            .get::<Authority>()
+            .is_some_and(Authority::is_admin)
+        {
             Ok(Admin(user))
         } else {
             Err(AppError::Forbidden("Only administrators can manage users.".into()).into_response())
@@ -275,7 +296,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let Admin(user) = Admin::from_request_parts(parts, state).await?;
-        let actor = actor_for_user(&user, parts);
+        let actor = actor_for_user(&user, parts, &AppState::from_ref(state));
         Ok(AdminActor { user, actor })
     }
 }
@@ -295,21 +316,23 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
-        let actor = actor_for_user(&user, parts);
+        let actor = actor_for_user(&user, parts, &AppState::from_ref(state));
         Ok(UserActor { user, actor })
     }
 }
 
-/// The actor for a signed-in user on this request.
-pub fn actor_for_user(user: &UserRow, parts: &Parts) -> Actor {
-    let ip = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+/// The actor for a signed-in user on this request: the authority `CurrentUser` (or the
+/// API's caller) settled, and the client's address.
+pub fn actor_for_user(user: &UserRow, parts: &Parts, state: &AppState) -> Actor {
     Actor {
         user_id: Some(user.id),
         name: user.username.clone(),
-        ip,
+        ip: Some(super::client_ip::of_parts(parts, state).to_string()),
+        authority: parts
+            .extensions
+            .get::<Authority>()
+            .cloned()
+            .unwrap_or(Authority::User),
     }
 }
 
@@ -420,7 +443,8 @@ where
                 .await
                 .map_err(IntoResponse::into_response)?
             {
-                Some((u, orgs)) => {
+                Some((u, memberships)) => {
+                    let orgs = organizations::workable_of(&memberships);
                     let current = current_org(&state, &session, u.id, &orgs)
                         .await
                         .map_err(IntoResponse::into_response)?;

@@ -10,7 +10,8 @@ use crate::common::{
 both_backends!(
     login_success_lands_on_grid,
     wrong_password_and_unknown_user_get_the_same_answer,
-    disabled_user_is_refused_after_the_right_password,
+    refused_accounts_answer_the_same_for_any_password,
+    one_lock_is_audited_once,
     disabled_user_live_session_is_cut,
     csrf_is_required_on_every_form,
     foreign_origin_is_refused,
@@ -65,24 +66,57 @@ async fn wrong_password_and_unknown_user_get_the_same_answer(backend: Backend) {
     assert_eq!(app.get("/admin/user").await.status(), StatusCode::SEE_OTHER);
 }
 
-async fn disabled_user_is_refused_after_the_right_password(backend: Backend) {
+/// OWASP ASVS 4 V2.2.1 / V3.2: while an account cannot sign in (disabled, locked, waiting
+/// for a reset), the right and a wrong password get the same answer, and no password is
+/// checked for it (so the failure counter stands still).
+async fn refused_accounts_answer_the_same_for_any_password(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };
     app.create_plain_user("bob", "Bob-pass-123");
-    app.sql("UPDATE users SET enabled = FALSE WHERE username_key = 'bob'")
+    for state in [
+        "enabled = FALSE",
+        "auth_status = 'locked'",
+        "auth_status = 'password_reset'",
+    ] {
+        app.sql("UPDATE users SET enabled = TRUE, auth_status = 'active', failed_login_count = 0 WHERE username_key = 'bob'")
+            .await;
+        app.sql(&format!(
+            "UPDATE users SET {state} WHERE username_key = 'bob'"
+        ))
         .await;
-    let html = app.login("bob", "Bob-pass-123").await.text().await.unwrap();
-    assert_eq!(
-        texts(&html, ".login .flash-error"),
-        vec!["Your account is disabled. Please contact your administrator."]
-    );
-    // The wrong password says nothing about the account's state.
-    let html = app.login("bob", "Bob-pass-999").await.text().await.unwrap();
-    assert_eq!(
-        texts(&html, ".login .flash-error"),
-        vec!["Your login was unsuccessful"]
-    );
+        let right = app.login("bob", "Bob-pass-123").await;
+        assert_eq!(right.status(), StatusCode::OK, "{state}");
+        let right = right.text().await.unwrap();
+        let wrong = app.login("bob", "Bob-pass-999").await.text().await.unwrap();
+        let unknown = app
+            .login("nobody", "Bob-pass-999")
+            .await
+            .text()
+            .await
+            .unwrap();
+        let msg = |h: &str| texts(h, ".login");
+        assert_eq!(
+            texts(&right, ".login .flash-error"),
+            vec!["Your login was unsuccessful"],
+            "{state}"
+        );
+        assert_eq!(msg(&right), msg(&wrong), "{state}: right and wrong alike");
+        assert_eq!(
+            msg(&wrong).join("").replace("bob", ""),
+            msg(&unknown).join("").replace("nobody", ""),
+            "{state}: and alike an unknown name"
+        );
+        assert_eq!(
+            app.scalar(
+                "SELECT CAST(failed_login_count AS BIGINT) FROM users WHERE username_key = 'bob'"
+            )
+            .await,
+            0,
+            "{state}: no password was checked, nothing counted"
+        );
+        assert_eq!(app.get("/admin/user").await.status(), StatusCode::SEE_OTHER);
+    }
 }
 
 async fn disabled_user_live_session_is_cut(backend: Backend) {
@@ -352,13 +386,62 @@ async fn failed_logins_lock_the_account(backend: Backend) {
     let html = app.login("bob", "Bob-pass-123").await.text().await.unwrap();
     assert_eq!(
         texts(&html, ".login .flash-error"),
-        vec![
-            "Your account is locked after too many failed login attempts. Please contact your administrator to activate it."
-        ]
+        vec!["Your login was unsuccessful"]
     );
     app.login_as_admin().await;
     let (_, grid) = app.get_html("/admin/user?sort=username").await;
     assert!(texts(&grid, "table.datagrid tbody td").contains(&"Locked".to_string()));
+    assert_eq!(
+        app.scalar(
+            "SELECT CAST(failed_login_count AS BIGINT) FROM users WHERE username_key = 'bob'"
+        )
+        .await,
+        3,
+        "the counter stops at the lock"
+    );
+}
+
+/// One lock, one "user.locked" entry, however many failures arrive at once.
+async fn one_lock_is_audited_once(backend: Backend) {
+    let Some(app) = TestApp::spawn_with(backend, |s| {
+        s.security.max_failed_login_attempts = 5;
+        s.security.throttle.failures_per_account = 1000;
+        s.security.throttle.failures_per_address = 1000;
+    })
+    .await
+    else {
+        return;
+    };
+    app.create_plain_user("bob", "Bob-pass-123");
+    let mut tasks = Vec::new();
+    for _ in 0..30 {
+        let base = app.base.clone();
+        tasks.push(tokio::spawn(async move {
+            let (c, _) = crate::common::new_client();
+            login_with(&c, &base, "bob", "Wrong-pass-1").await.status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::OK);
+    }
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'user.locked'")
+            .await,
+        1
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'login.failed'")
+            .await,
+        4,
+        "the failures before the lock; none after it is counted"
+    );
+    assert_eq!(
+        app.scalar(
+            "SELECT CAST(failed_login_count AS BIGINT) FROM users WHERE username_key = 'bob'"
+        )
+        .await,
+        5
+    );
 }
 
 async fn health_endpoints(backend: Backend) {

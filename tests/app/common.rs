@@ -228,6 +228,15 @@ impl TestApp {
         }
     }
 
+    /// Ends the server as a killed process ends: no graceful shutdown; its workers stop
+    /// wherever they are, their claims left to run out.
+    pub async fn kill(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.abort();
+            let _ = running.await;
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -357,6 +366,18 @@ impl TestApp {
             }
             gatehouse::store::Db::Postgres(p) => {
                 sqlx::query_scalar(sql).fetch_one(p).await.expect(sql)
+            }
+        }
+    }
+
+    /// A column of text read straight from the database, row by row.
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        match &self.state.db {
+            gatehouse::store::Db::Sqlite(p) => {
+                sqlx::query_scalar(sql).fetch_all(p).await.expect(sql)
+            }
+            gatehouse::store::Db::Postgres(p) => {
+                sqlx::query_scalar(sql).fetch_all(p).await.expect(sql)
             }
         }
     }

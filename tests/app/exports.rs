@@ -229,6 +229,12 @@ async fn download_only_for_requester_and_admins_then_expires(backend: Backend) {
     );
     // After the retention period the link answers "expired" and the file is removed.
     app.state.clock.advance(15 * 86_400);
+    // Two weeks outlive the session too (`security.session_lifetime`).
+    assert_eq!(
+        app.get("/admin/user/export/1/download").await.status(),
+        StatusCode::SEE_OTHER
+    );
+    app.login_as_admin().await;
     let r = app.get("/admin/user/export/1/download").await;
     assert_eq!(r.status(), StatusCode::GONE);
     assert!(r.text().await.unwrap().contains("This export has expired"));

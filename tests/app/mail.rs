@@ -34,8 +34,8 @@ const LINK_PREFIX: &str = "http://127.0.0.1:8080/admin/user/reset/";
 const ANSWER: &str =
     "If the account exists, we have sent an email with a link to reset the password.";
 
-/// Submits "Forgot your password?" from a fresh browser; returns the flash shown after it.
-async fn forgot(app: &TestApp, login: &str) -> String {
+/// Submits "Forgot your password?" from a fresh browser.
+async fn forgot_request(app: &TestApp, login: &str) -> (reqwest::Client, reqwest::Response) {
     let (client, _) = app.new_browser();
     let page = text_of(&client, app.url("/admin/user/reset-request")).await;
     let token = csrf_from(&page).unwrap();
@@ -45,6 +45,12 @@ async fn forgot(app: &TestApp, login: &str) -> String {
         .send()
         .await
         .unwrap();
+    (client, r)
+}
+
+/// The request answered as a normal one: returns the flash shown after it.
+async fn forgot(app: &TestApp, login: &str) -> String {
+    let (client, r) = forgot_request(app, login).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{login}");
     assert_eq!(location(&r), "/admin/user/login");
     let html = text_of(&client, app.url("/admin/user/login")).await;
@@ -310,16 +316,35 @@ async fn forgot_password_is_rate_limited(backend: Backend) {
     // Start just after a 15-minute window begins, so the test never straddles two.
     let now = app.state.clock.now();
     app.state.clock.advance(15 * 60 - now % (15 * 60) + 1);
-    // Five per account per 15 minutes; the sixth and seventh get the same answer, no email.
-    for _ in 0..7 {
+    // Five per account per window; the sixth is 429 with Retry-After (RFC 6585 section 4),
+    // and sends nothing.
+    let throttled = async |login: &str| {
+        let (_, r) = forgot_request(&app, login).await;
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "{login}");
+        let wait: u64 = r.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=900).contains(&wait), "{wait}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Too many failed attempts"), "{html}");
+    };
+    for _ in 0..5 {
         assert_eq!(forgot(&app, "bob").await, ANSWER);
     }
+    throttled("bob").await;
     assert_eq!(outbox_rows(&app).await.len(), 5);
-    // Twenty per client address: 7 so far, 13 more for unknown names, then carol is refused.
-    for i in 0..13 {
+    // A name nobody has is limited the same way, so the limit tells nothing.
+    for _ in 0..5 {
+        assert_eq!(forgot(&app, "ghost").await, ANSWER);
+    }
+    throttled("ghost").await;
+    // Twenty per client address: 10 so far, 10 more, then carol is refused too.
+    for i in 0..10 {
         assert_eq!(forgot(&app, &format!("nobody{i}")).await, ANSWER);
     }
-    assert_eq!(forgot(&app, "carol").await, ANSWER);
+    throttled("carol").await;
     assert_eq!(outbox_rows(&app).await.len(), 5);
     // The next window starts afresh.
     app.state.clock.advance(15 * 60);
@@ -342,6 +367,7 @@ async fn admin_reset_blocks_login_and_ends_sessions(backend: Backend) {
         user_id: Some(1),
         name: "admin".into(),
         ip: Some("127.0.0.1".into()),
+        authority: gatehouse::accounts::Authority::System,
     };
     // Not on oneself.
     let own = passwords::request_reset(&app.state, &admin, 1).await;
@@ -368,9 +394,8 @@ async fn admin_reset_blocks_login_and_ends_sessions(backend: Backend) {
         .unwrap();
     assert_eq!(
         texts(&html, ".login .flash-error"),
-        vec![
-            "Your password was reset. Please use the link in the email we sent you to set a new password."
-        ]
+        vec!["Your login was unsuccessful"],
+        "waiting for a reset: the right password is not told apart"
     );
     app.login_as_admin().await;
     let (_, grid) = app.get_html("/admin/user").await;
@@ -418,6 +443,7 @@ async fn password_changed_email_never_contains_the_password(backend: Backend) {
         user_id: Some(1),
         name: "admin".into(),
         ip: None,
+        authority: gatehouse::accounts::Authority::System,
     };
     // The folder is made again when it went missing.
     std::fs::remove_dir(dir.path()).unwrap();

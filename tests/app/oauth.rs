@@ -95,8 +95,8 @@ fn input_value(html: &str, id: &str) -> Option<String> {
 }
 
 /// Adds an application for `owner` through the Add Application form and reads the
-/// one-time credentials from the answer.
-async fn add_app(
+/// one-time credentials from the page it redirects to.
+pub async fn add_app(
     app: &TestApp,
     owner: i64,
     name: &str,
@@ -107,12 +107,36 @@ async fn add_app(
     let r = app
         .post(&format!("/admin/user/{owner}/oauth-app/create"), &fields)
         .await;
-    assert_eq!(r.status(), StatusCode::OK, "credentials page");
-    let html = r.text().await.unwrap();
+    let html = one_time_credentials(app, r).await;
     (
         input_value(&html, "cred-client-id").expect("client id shown"),
         input_value(&html, "cred-client-secret").expect("secret shown"),
     )
+}
+
+/// Follows the redirect a Create or Regenerate answers with (post/redirect/get) to the
+/// page that shows the secret, once: the page is never cached, and a second look (a
+/// reload) shows no secret.
+async fn one_time_credentials(app: &TestApp, posted: reqwest::Response) -> String {
+    assert_eq!(
+        posted.status(),
+        StatusCode::SEE_OTHER,
+        "redirect, not a page"
+    );
+    let to = location(&posted);
+    assert!(
+        to.starts_with("/admin/oauth-applications/") && to.ends_with("/credentials"),
+        "{to}"
+    );
+    let r = app.get(&to).await;
+    assert_eq!(r.status(), StatusCode::OK, "credentials page");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let html = r.text().await.unwrap();
+    let (again, reloaded) = app.get_html(&to).await;
+    assert_eq!(again, StatusCode::GONE, "shown once");
+    assert!(input_value(&reloaded, "cred-client-secret").is_none());
+    assert!(reloaded.contains("was shown once"));
+    html
 }
 
 async fn app_id(app: &TestApp, client_id: &str) -> i64 {
@@ -123,7 +147,7 @@ async fn app_id(app: &TestApp, client_id: &str) -> i64 {
 }
 
 /// A token request with the credentials in a form body.
-async fn token_with(app: &TestApp, id: &str, secret: &str) -> reqwest::Response {
+pub async fn token_with(app: &TestApp, id: &str, secret: &str) -> reqwest::Response {
     reqwest::Client::new()
         .post(app.url("/oauth2-token"))
         .form(&[
@@ -136,7 +160,7 @@ async fn token_with(app: &TestApp, id: &str, secret: &str) -> reqwest::Response 
         .expect("token request")
 }
 
-async fn access_token(app: &TestApp, id: &str, secret: &str) -> String {
+pub async fn access_token(app: &TestApp, id: &str, secret: &str) -> String {
     let r = token_with(app, id, secret).await;
     assert_eq!(r.status(), StatusCode::OK);
     let body: Value = r.json().await.unwrap();
@@ -253,9 +277,12 @@ async fn token_flow_with_an_oauth2_client(backend: Backend) {
             &[("name", "CRM sync"), ("active", "1")],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.headers()["cache-control"], "no-store");
-    let html = r.text().await.unwrap();
+    let html = one_time_credentials(&app, r).await;
+    // A reload of the page after Create made nothing new.
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM oauth_applications").await,
+        1
+    );
     assert_eq!(
         texts(&html, "#oauth-credentials label"),
         vec!["Client ID", "Client Secret"]
@@ -732,9 +759,7 @@ async fn secret_is_shown_only_once_and_can_be_regenerated(backend: Backend) {
             &[],
         )
         .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.headers()["cache-control"], "no-store");
-    let html = r.text().await.unwrap();
+    let html = one_time_credentials(&app, r).await;
     assert_eq!(
         input_value(&html, "cred-client-id").as_deref(),
         Some(id.as_str())
@@ -1111,8 +1136,8 @@ async fn non_admin_manages_only_own_applications(backend: Backend) {
         vec![("name", "Bob's script"), ("active", "1")],
     )
     .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    let html = r.text().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = get(location(&r)).await.text().await.unwrap();
     let bob_client = input_value(&html, "cred-client-id").unwrap();
     let bob_app = app_id(&app, &bob_client).await;
     let profile = get("/admin/user/profile/view".into())

@@ -184,7 +184,17 @@ async fn switching_organizations(backend: Backend) {
             "You cannot disable the organization you are working in. Switch to another one first."
         ]
     );
-    // The admin belongs only to Default; add a second administrator in Acme to disable Default.
+    // The admin belongs only to Default; a second administrator in Acme disables Default,
+    // which takes Acme having global access (an administrator of Acme alone manages only
+    // Acme).
+    let r = app
+        .post("/admin/organization/2/global", &[("global", "1")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.flashes().await,
+        vec!["Organization Acme has global access."]
+    );
     let out = app.create_user(&[
         "--username",
         "root",
@@ -224,7 +234,8 @@ async fn switching_organizations(backend: Backend) {
         .unwrap();
     assert_eq!(
         texts(&html, ".login .flash-error"),
-        vec!["None of your organizations is enabled. Please contact your administrator."]
+        vec!["Your login was unsuccessful"],
+        "no enabled organization: refused like a wrong password"
     );
 }
 

@@ -228,7 +228,10 @@ async fn reset_one_from_page_and_row(backend: Backend) {
         .text()
         .await
         .unwrap();
-    assert!(texts(&html, ".login .flash-error")[0].starts_with("Your password was reset."));
+    assert_eq!(
+        texts(&html, ".login .flash-error"),
+        vec!["Your login was unsuccessful"]
+    );
     let mails = wait_for_files(mail.path(), 2).await;
     let to_bob = mails.iter().find(|m| m.to == "bob@example.com").unwrap();
     let public = app.state.settings.public_link("");

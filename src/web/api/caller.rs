@@ -91,7 +91,8 @@ where
         let state = AppState::from_ref(state);
         let (identity, scheme) = match presented(parts)? {
             Some(Presented::Wsse(token)) => {
-                (wsse::authenticate(&state, &token).await?, Scheme::Wsse)
+                let ip = crate::web::client_ip::of_parts(parts, &state).to_string();
+                (wsse::authenticate(&state, &token, &ip).await?, Scheme::Wsse)
             }
             Some(Presented::Bearer(token)) => bearer(&state, &token).await?,
             None => {
@@ -101,10 +102,15 @@ where
                 )));
             }
         };
-        let ApiIdentity { user, organization } = identity;
+        let ApiIdentity {
+            user,
+            organization,
+            authority,
+        } = identity;
+        parts.extensions.insert(authority.clone());
         let caller = ApiCaller {
-            is_admin: user.is_admin,
-            actor: actor_for(&user, parts),
+            is_admin: authority.is_admin(),
+            actor: actor_for(&user, parts, &state),
             user,
             organization,
             scheme,
@@ -121,10 +127,15 @@ async fn bearer(state: &AppState, token: &str) -> Result<(ApiIdentity, Scheme), 
         Ok(BearerCaller {
             user,
             organization,
+            authority,
             app_id,
             ..
         }) => Ok((
-            ApiIdentity { user, organization },
+            ApiIdentity {
+                user,
+                organization,
+                authority,
+            },
             Scheme::Bearer {
                 application_id: app_id,
             },

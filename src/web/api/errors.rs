@@ -44,6 +44,8 @@ pub struct ApiError {
     errors: Vec<ErrorObject>,
     /// A Bearer token was sent and refused: the challenge says so (RFC 6750).
     invalid_bearer: bool,
+    /// Seconds for `Retry-After` on a throttled answer.
+    retry_after: Option<u64>,
 }
 
 fn object(status: StatusCode, detail: impl Into<String>, source: Option<Source>) -> ErrorObject {
@@ -61,6 +63,7 @@ impl ApiError {
             status,
             errors: vec![object(status, detail, None)],
             invalid_bearer: false,
+            retry_after: None,
         }
     }
 
@@ -115,6 +118,7 @@ impl ApiError {
                 })
                 .collect(),
             invalid_bearer: false,
+            retry_after: None,
         }
     }
 
@@ -142,6 +146,13 @@ impl From<AppError> for ApiError {
                     "Something went wrong on our side. The error was logged; please try again.",
                 )
             }
+            AppError::TooManyRequests { retry_after } => Self {
+                retry_after: Some(retry_after),
+                ..Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    AppError::TooManyRequests { retry_after }.public_message(),
+                )
+            },
             other => Self::new(other.status(), other.public_message()),
         }
     }
@@ -162,6 +173,9 @@ impl IntoResponse for ApiError {
             body.to_string(),
         )
             .into_response();
+        if let Some(seconds) = self.retry_after {
+            crate::web::errors::retry_after(&mut response, seconds);
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             let bearer = if self.invalid_bearer {
                 BEARER_INVALID_CHALLENGE

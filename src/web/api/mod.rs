@@ -8,32 +8,15 @@ pub mod errors;
 pub mod users;
 pub mod wsse;
 
-use axum::Router;
 use axum::body::to_bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
-use axum::routing::get;
 
 pub use caller::{ApiCaller, Scheme};
 use errors::{ApiError, JSON_API};
 
-use crate::error::AppError;
-use crate::state::AppState;
-
 /// Largest request document accepted; a user resource is a few hundred bytes.
 const MAX_DOCUMENT_BYTES: usize = 64 * 1024;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/users", get(users::list).post(users::create))
-        .route(
-            "/users/{id}",
-            get(users::show).patch(users::update).delete(users::delete),
-        )
-        .route("/doc", get(doc::page))
-        .route("/doc.json", get(doc::openapi))
-        .fallback(|| async { ApiError::from(AppError::NotFound) })
-}
 
 /// A JSON:API request document: `Content-Type: application/vnd.api+json` (415 otherwise,
 /// as JSON:API asks) and well-formed JSON (400 otherwise); its shape is the handler's.
@@ -73,11 +56,37 @@ impl<S: Send + Sync> FromRequest<S> for JsonApiBody {
                     ),
                 )
             })?;
-        serde_json::from_slice(&bytes)
-            .map(JsonApiBody)
-            .map_err(|e| {
-                ApiError::bad_request(format!("The request body is not valid JSON: {e}."))
-                    .pointer("")
-            })
+        let doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::bad_request(format!("The request body is not valid JSON: {e}.")).pointer("")
+        })?;
+        if let Some(pointer) = unclean_string(&doc, String::new()) {
+            return Err(ApiError::bad_request(
+                "This string contains a control character (such as a NUL byte or a line break), which no attribute accepts.",
+            )
+            .pointer(pointer));
+        }
+        Ok(JsonApiBody(doc))
+    }
+}
+
+/// The JSON Pointer (RFC 6901) of the first string, or object key, holding a control
+/// character: JSON can carry `\u0000`, which PostgreSQL cannot store.
+fn unclean_string(v: &serde_json::Value, at: String) -> Option<String> {
+    use serde_json::Value;
+    let escape = |s: &str| s.replace('~', "~0").replace('/', "~1");
+    match v {
+        Value::String(s) => crate::web::input::clean(s).is_err().then_some(at),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| unclean_string(item, format!("{at}/{i}"))),
+        Value::Object(map) => map.iter().find_map(|(k, item)| {
+            let here = format!("{at}/{}", escape(k));
+            if crate::web::input::clean(k).is_err() {
+                return Some(here);
+            }
+            unclean_string(item, here)
+        }),
+        _ => None,
     }
 }

@@ -20,7 +20,7 @@ use crate::domain::{FieldError, PlainPassword, Profile, ProfileInput, UserId};
 use crate::error::AppError;
 use crate::grid::{SortColumn, TextField, TextFilter, TextOp, UserFilter};
 use crate::state::AppState;
-use crate::store::users::{self, UserRow};
+use crate::store::users::UserRow;
 
 pub const TYPE: &str = "users";
 pub const DEFAULT_PAGE_SIZE: u32 = 10;
@@ -192,26 +192,10 @@ fn parse_id(raw: &str) -> Result<UserId, ApiError> {
         .ok_or_else(|| AppError::NotFound.into())
 }
 
-/// The user `id` if the caller may see them: themselves, or (for an administrator) any
-/// member of the caller's organization. Others are refused before anything is looked
-/// up, so the answer tells nothing about them.
+/// The user `id` if the caller may see them (the rules decide: themselves, or for an
+/// administrator a user they manage) and they belong to the caller's organization.
 async fn visible(state: &AppState, caller: &ApiCaller, id: UserId) -> Result<UserRow, ApiError> {
-    if !caller.is_admin && caller.user.id != id {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "You can only see and change your own user.",
-        ));
-    }
-    let user = users::find(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !users::organization_ids(&state.db, id)
-        .await?
-        .contains(&caller.organization.id)
-    {
-        return Err(AppError::NotFound.into());
-    }
-    Ok(user)
+    Ok(rules::get_in(state, &caller.actor, id, caller.organization.id).await?)
 }
 
 /// The validated query string of a request.
@@ -242,9 +226,8 @@ fn parse_query(raw: Option<&str>, collection: bool) -> Result<Query, ApiError> {
         size: DEFAULT_PAGE_SIZE,
         ..Query::default()
     };
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
-        .into_owned()
-        .collect();
+    let pairs = crate::web::input::pairs(raw.unwrap_or("").as_bytes())
+        .map_err(|e| bad(e.message()).parameter(e.field))?;
     for (i, (name, value)) in pairs.iter().enumerate() {
         let param = |detail: String| bad(detail).parameter(name.clone());
         if pairs[..i].iter().any(|(n, _)| n == name) {
@@ -390,26 +373,19 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let mut q = parse_query(raw.as_deref(), true)?;
     q.filter.organization = Some(caller.organization.id);
-    if !caller.is_admin {
-        q.filter.ids = Some(vec![caller.user.id]);
-    }
     let limit = i64::from(q.size);
     // One row more than the page says whether a next page exists, without a count.
-    let mut rows = users::page_sorted(
-        &state.db,
-        &q.filter,
+    let (mut rows, total) = rules::list(
+        &state,
+        &caller.actor,
+        q.filter.clone(),
         &q.sort,
-        limit + 1,
-        i64::from(q.page - 1) * limit,
+        (limit + 1, i64::from(q.page - 1) * limit),
+        wants_total_count(&headers),
     )
     .await?;
     let has_next = rows.len() > q.size as usize;
     rows.truncate(q.size as usize);
-    let total = if wants_total_count(&headers) {
-        Some(users::count_matching(&state.db, &q.filter).await?)
-    } else {
-        None
-    };
     let mut links = Map::new();
     links.insert("self".into(), page_link(&state, &q, q.page).into());
     links.insert("first".into(), page_link(&state, &q, 1).into());
@@ -656,9 +632,7 @@ pub async fn create(
     let id = rules::create(&state, &caller.actor, input)
         .await
         .map_err(from_rules)?;
-    let user = users::find(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let user = rules::get(&state, &caller.actor, id).await?;
     let mut response = document(StatusCode::CREATED, &single(&state, &user, None));
     if let Ok(v) = self_link(&state, id).parse() {
         response.headers_mut().insert(header::LOCATION, v);
@@ -680,18 +654,17 @@ pub async fn update(
     let changes = read_document(&doc, &Target::Update(id), rules::profile_input(&current))?;
     let profile = Profile::parse(&changes.profile, state.clock.today())
         .map_err(|errs| ApiError::validation(&errs, pointer_for))?;
+    let (roles, organizations) = rules::roles_and_organizations(&state, &caller.actor, id).await?;
     let input = rules::UpdateUserInput {
         profile,
         enabled: changes.enabled.unwrap_or(current.enabled),
-        roles: users::role_ids(&state.db, id).await?,
-        organizations: users::organization_ids(&state.db, id).await?,
+        roles,
+        organizations,
     };
     rules::update(&state, &caller.actor, id, input)
         .await
         .map_err(from_rules)?;
-    let user = users::find(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let user = rules::get(&state, &caller.actor, id).await?;
     Ok(document(StatusCode::OK, &single(&state, &user, None)))
 }
 

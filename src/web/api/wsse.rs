@@ -130,8 +130,12 @@ fn parse_header(value: &HeaderValue) -> Result<WsseToken, ApiError> {
 }
 
 /// Verifies a token: who it speaks for, or the 401 that says why not.
-pub async fn authenticate(state: &AppState, token: &WsseToken) -> Result<ApiIdentity, ApiError> {
-    match api_keys::verify_wsse(state, token).await? {
+pub async fn authenticate(
+    state: &AppState,
+    token: &WsseToken,
+    ip: &str,
+) -> Result<ApiIdentity, ApiError> {
+    match api_keys::verify_wsse(state, token, ip).await? {
         Ok(identity) => Ok(identity),
         Err(refusal) => Err(ApiError::unauthorized(refusal.message()).header(HEADER)),
     }

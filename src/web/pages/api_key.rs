@@ -1,15 +1,16 @@
 //! "Generate Key" on a user's page (`POST /admin/user/apigen/{id}`, Oro's
 //! `oro_user_apigen`): an administrator for anyone, any user for themselves.
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Redirect;
 use tower_sessions::Session;
 
 use super::user_actions::back_to;
+use crate::accounts::Actor;
 use crate::accounts::api_keys::{self, StoredKey};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::state::AppState;
+use crate::web::input::Form;
 use crate::web::session::{self, CurrentOrg, FlashKind, UserActor};
 
 /// The "API Key" field of a user page.
@@ -23,8 +24,14 @@ pub struct ApiKeyField {
 }
 
 impl ApiKeyField {
-    pub async fn load(state: &AppState, user: i64, org: i64, return_to: String) -> AppResult<Self> {
-        let (key, missing) = match api_keys::key_of(state, user, org).await?.key {
+    pub async fn load(
+        state: &AppState,
+        actor: &Actor,
+        user: i64,
+        org: i64,
+        return_to: String,
+    ) -> AppResult<Self> {
+        let (key, missing) = match api_keys::key_of(state, actor, user, org).await?.key {
             StoredKey::Key(k) => (Some(k.expose().to_owned()), ""),
             StoredKey::Missing => (None, "No key yet"),
             StoredKey::Unreadable => (
@@ -48,11 +55,6 @@ pub async fn generate(
     Path(id): Path<i64>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Redirect> {
-    if !me.is_admin && me.id != id {
-        return Err(AppError::Forbidden(
-            "You can only generate an API key for yourself.".into(),
-        ));
-    }
     api_keys::generate(&state, &actor, id, org).await?;
     session::flash(
         &session,

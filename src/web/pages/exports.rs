@@ -3,7 +3,6 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -15,7 +14,8 @@ use crate::accounts::exports::{self, Download};
 use crate::config::EXPORTABLE_FIELDS;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::session::{self, AdminActor, CurrentUser, FlashKind, PageCtx};
+use crate::web::input::Form;
+use crate::web::session::{self, AdminActor, FlashKind, PageCtx, UserActor};
 
 pub async fn start(
     a: AdminActor,
@@ -38,11 +38,11 @@ pub async fn start(
 }
 
 pub async fn download(
-    CurrentUser(me): CurrentUser,
+    UserActor { actor, .. }: UserActor,
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    match exports::download(&state, &me, id).await? {
+    match exports::download(&state, &actor, id).await? {
         Download::File { path, name } => {
             let file = match tokio::fs::File::open(&path).await {
                 Ok(f) => f,

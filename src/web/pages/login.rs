@@ -2,17 +2,18 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 use tower_sessions::{Expiry, Session};
 
 use crate::accounts::login;
 use crate::domain::PlainPassword;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::web::client_ip::ClientIp;
+use crate::web::input::{Form, Query};
 use crate::web::session::{self, FlashKind, PageCtx};
 
 #[derive(Template, WebTemplate)]
@@ -21,7 +22,9 @@ pub struct LoginPage {
     pub ctx: PageCtx,
     pub username: String,
     pub next: String,
-    pub error: Option<&'static str>,
+    pub error: Option<String>,
+    /// Under a refusal: what else it may mean (the same text whatever the reason).
+    pub hint: bool,
 }
 
 #[derive(Deserialize)]
@@ -38,6 +41,7 @@ pub async fn form(ctx: PageCtx, Query(q): Query<NextParam>) -> Response {
         username: String::new(),
         next: q.next.filter(|n| safe_next(n)).unwrap_or_default(),
         error: None,
+        hint: false,
     }
     .into_response()
 }
@@ -56,18 +60,43 @@ pub struct LoginForm {
 
 pub async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     session: Session,
     ctx: PageCtx,
     Form(f): Form<LoginForm>,
 ) -> AppResult<Response> {
-    let ip = peer.ip().to_string();
     let password = PlainPassword::new(f.password);
-    match login::login(&state, &f.username, &password, Some(&ip)).await? {
+    let refused = |ctx, username, next: String, error, hint| LoginPage {
+        ctx,
+        username,
+        next: if safe_next(&next) {
+            next
+        } else {
+            String::new()
+        },
+        error: Some(error),
+        hint,
+    };
+    let outcome = match login::login(&state, &f.username, &password, &ip.to_string()).await {
+        Ok(outcome) => outcome,
+        Err(e @ AppError::TooManyRequests { retry_after }) => {
+            let page = refused(ctx, f.username, f.next, e.public_message(), false);
+            let mut response = (StatusCode::TOO_MANY_REQUESTS, page).into_response();
+            crate::web::errors::retry_after(&mut response, retry_after);
+            return Ok(response);
+        }
+        Err(e) => return Err(e),
+    };
+    match outcome {
         Ok(user) => {
             session::sign_in(&state, &session, &user).await?;
             if f.remember_me.is_some() {
-                session.set_expiry(Some(Expiry::OnInactivity(time::Duration::days(30))));
+                // Remembered as long as a session may last at all.
+                let lifetime =
+                    i64::try_from(state.settings.security.session_lifetime).unwrap_or(i64::MAX);
+                session.set_expiry(Some(Expiry::OnInactivity(time::Duration::seconds(
+                    lifetime,
+                ))));
             }
             let target = if safe_next(&f.next) {
                 f.next.as_str()
@@ -76,17 +105,9 @@ pub async fn submit(
             };
             Ok(Redirect::to(target).into_response())
         }
-        Err(refusal) => Ok(LoginPage {
-            ctx,
-            username: f.username,
-            next: if safe_next(&f.next) {
-                f.next
-            } else {
-                String::new()
-            },
-            error: Some(refusal.message()),
+        Err(_) => {
+            Ok(refused(ctx, f.username, f.next, login::REFUSED.to_owned(), true).into_response())
         }
-        .into_response()),
     }
 }
 
@@ -105,12 +126,12 @@ pub fn home_for(is_admin: bool) -> &'static str {
 }
 
 /// Only paths on this site: "/x" but not "//host" or "/\host", which browsers treat as
-/// another host.
+/// another host; and only visible ASCII (a path the site made is percent-encoded), since
+/// it goes into a `Location` header.
 pub fn safe_next(next: &str) -> bool {
     next.starts_with('/')
         && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.chars().any(|c| c.is_control() || c == '\\')
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
 }
 
 #[cfg(test)]
@@ -122,5 +143,10 @@ mod tests {
         assert!(!super::safe_next("/\\evil.example"));
         assert!(!super::safe_next("https://evil.example"));
         assert!(!super::safe_next(""));
+        assert!(
+            !super::safe_next("/admin/user?x=\u{fc}"),
+            "goes into a header"
+        );
+        assert!(!super::safe_next("/admin\r\nSet-Cookie: x"));
     }
 }

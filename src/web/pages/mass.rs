@@ -1,7 +1,6 @@
 //! Mass actions on the grid's selection: checked rows, or "all N matching users", which is
 //! re-evaluated here from the grid's filters (never a list of ids from the browser).
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
@@ -11,6 +10,7 @@ use crate::accounts::{lifecycle, passwords};
 use crate::error::{AppError, AppResult};
 use crate::grid::{self, UserFilter};
 use crate::state::AppState;
+use crate::web::input::Form;
 use crate::web::session::{self, AdminActor, FlashKind, PageCtx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

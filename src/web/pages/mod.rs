@@ -4,6 +4,7 @@ pub mod login;
 
 pub mod mass;
 pub mod oauth_apps;
+pub mod oauth_credentials;
 pub mod organizations;
 
 pub mod user_actions;

@@ -5,57 +5,25 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{FromRef, FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::login::safe_next;
+use super::oauth_credentials::{hand_over, owner_page};
 use super::user_actions::ConfirmPage;
 use crate::accounts::Actor;
-use crate::accounts::oauth_apps::{self, AppInput, AppRow, Caller, Credentials};
+use crate::accounts::oauth_apps::{self, AppInput, AppRow};
 use crate::accounts::oauth_keys::KEYS_MISSING;
 use crate::domain::{FieldError, OrganizationId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::oauth_apps::{AppFilter, AppId};
-use crate::store::organizations;
 use crate::store::users::UserRow;
-use crate::web::session::{
-    self, AdminActor, CurrentUser, FlashKind, PageCtx, actor_for_user as actor_for,
-};
-
-/// Any signed-in user, as the rules see them.
-pub struct UserActor {
-    pub user: UserRow,
-    pub actor: Actor,
-}
-
-impl UserActor {
-    fn caller(&self) -> Caller<'_> {
-        Caller {
-            actor: &self.actor,
-            is_admin: self.user.is_admin,
-        }
-    }
-}
-
-impl<S> FromRequestParts<S> for UserActor
-where
-    S: Send + Sync,
-    AppState: FromRef<S>,
-{
-    type Rejection = Response;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
-        let actor = actor_for(&user, parts);
-        Ok(Self { user, actor })
-    }
-}
+use crate::web::input::{Form, Query};
+use crate::web::session::{self, AdminActor, FlashKind, PageCtx, UserActor};
 
 pub struct Choice {
     pub value: String,
@@ -215,29 +183,16 @@ pub struct OauthSection {
     pub rows: Vec<AppView>,
 }
 
-/// Builds the section for `owner`'s page as `viewer` sees it.
+/// Builds the section for `owner`'s page as `actor` sees it.
 pub async fn section(
     state: &AppState,
-    viewer: &UserRow,
+    actor: &Actor,
     owner: &UserRow,
     ctx: &PageCtx,
     q: &SectionQuery,
 ) -> AppResult<OauthSection> {
-    let actor = Actor {
-        user_id: Some(viewer.id),
-        name: viewer.username.clone(),
-        ip: None,
-    };
-    let caller = Caller {
-        actor: &actor,
-        is_admin: viewer.is_admin,
-    };
-    let memberships = organizations::of_user(&state.db, owner.id).await?;
-    let workable: Vec<(OrganizationId, String)> = memberships
-        .iter()
-        .filter(|(_, _, enabled)| *enabled)
-        .map(|(id, name, _)| (*id, name.clone()))
-        .collect();
+    let memberships = crate::accounts::organizations::memberships(state, owner.id).await?;
+    let workable = crate::accounts::organizations::workable_of(&memberships);
     let filter = AppFilter {
         owner: Some(owner.id),
         name_like: oauth_apps::name_pattern(&q.oauth_name),
@@ -245,7 +200,7 @@ pub async fn section(
         active: parse_status(&q.oauth_status),
         ..AppFilter::default()
     };
-    let (apps, _) = oauth_apps::list(state, caller, filter, SECTION_ROWS, 0).await?;
+    let (apps, _) = oauth_apps::list(state, actor, filter, SECTION_ROWS, 0).await?;
     let path = ctx.here.split('?').next().unwrap_or_default().to_owned();
     let show_org = memberships.len() > 1
         || apps
@@ -265,7 +220,7 @@ pub async fn section(
             std::iter::once((String::new(), "All".to_owned())).chain(
                 memberships
                     .iter()
-                    .map(|(id, name, _)| (id.to_string(), name.clone())),
+                    .map(|m| (m.id.to_string(), m.name.clone())),
             ),
             &q.oauth_org,
         ),
@@ -287,31 +242,6 @@ pub struct AppFormPage {
     pub form: AppForm,
 }
 
-/// The one-time credentials: rendered as the answer to the POST that made them, never
-/// stored anywhere, and marked not to be cached.
-#[derive(Template, WebTemplate)]
-#[template(path = "oauth/credentials.html")]
-pub struct CredentialsPage {
-    pub ctx: PageCtx,
-    pub title: &'static str,
-    pub app_name: String,
-    pub client_id: String,
-    pub client_secret: String,
-    pub done: String,
-}
-
-fn credentials_page(ctx: PageCtx, title: &'static str, c: &Credentials, done: String) -> Response {
-    let page = CredentialsPage {
-        ctx,
-        title,
-        app_name: c.app.name.clone(),
-        client_id: c.app.client_id.clone(),
-        client_secret: c.secret.expose().to_owned(),
-        done,
-    };
-    ([(header::CACHE_CONTROL, "no-store")], page).into_response()
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Back {
@@ -327,14 +257,6 @@ impl Back {
         } else {
             owner_page(caller, owner)
         }
-    }
-}
-
-fn owner_page(caller: &UserActor, owner: UserId) -> String {
-    if caller.user.is_admin {
-        format!("/admin/user/view/{owner}")
-    } else {
-        "/admin/user/profile/view".into()
     }
 }
 
@@ -355,7 +277,7 @@ pub async fn create_form(
     State(state): State<AppState>,
     Path(owner): Path<UserId>,
 ) -> AppResult<AppFormPage> {
-    let orgs = oauth_apps::new_app_organizations(&state, u.caller(), owner).await?;
+    let orgs = oauth_apps::new_app_organizations(&state, &u.actor, owner).await?;
     let current = ctx
         .current_org
         .filter(|c| orgs.iter().any(|(id, _)| id == c));
@@ -371,6 +293,7 @@ pub async fn create_form(
 pub async fn create(
     u: UserActor,
     ctx: PageCtx,
+    session: Session,
     State(state): State<AppState>,
     Path(owner): Path<UserId>,
     Form(f): Form<AppFields>,
@@ -386,15 +309,14 @@ pub async fn create(
         active: f.active.as_deref() == Some("1"),
         organization,
     };
-    match oauth_apps::create(&state, u.caller(), owner, &input).await {
-        Ok(c) => Ok(credentials_page(
-            ctx,
-            "Application Created",
-            &c,
-            owner_page(&u, owner),
-        )),
+    match oauth_apps::create(&state, &u.actor, owner, &input).await {
+        Ok(c) => {
+            let done = owner_page(&u, owner);
+            let to = hand_over(&state, &session, u.user.id, "Application Created", &c, done);
+            Ok(to.await?.into_response())
+        }
         Err(AppError::Validation(errors)) => {
-            let orgs = oauth_apps::new_app_organizations(&state, u.caller(), owner).await?;
+            let orgs = oauth_apps::new_app_organizations(&state, &u.actor, owner).await?;
             let mut form = AppForm::for_new(owner, &orgs, input.organization);
             form.name = input.name;
             form.active = input.active;
@@ -439,7 +361,7 @@ pub async fn edit_form(
     Path(id): Path<AppId>,
     Query(back): Query<Back>,
 ) -> AppResult<AppFormPage> {
-    let app = oauth_apps::find(&state, u.caller(), id).await?;
+    let app = oauth_apps::find(&state, &u.actor, id).await?;
     let back = back.or_owner(&u, app.owner_id);
     Ok(edit_page(ctx, &app, back.clone(), &back))
 }
@@ -454,13 +376,13 @@ pub async fn update(
     Form(f): Form<AppFields>,
 ) -> AppResult<Response> {
     let active = f.active.as_deref() == Some("1");
-    match oauth_apps::update(&state, u.caller(), id, &f.name, active).await {
+    match oauth_apps::update(&state, &u.actor, id, &f.name, active).await {
         Ok(app) => {
             session::flash(&session, FlashKind::Success, "Saved successfully").await?;
             Ok(Redirect::to(&back.or_owner(&u, app.owner_id)).into_response())
         }
         Err(AppError::Validation(errors)) => {
-            let app = oauth_apps::find(&state, u.caller(), id).await?;
+            let app = oauth_apps::find(&state, &u.actor, id).await?;
             let back = back.or_owner(&u, app.owner_id);
             let mut page = edit_page(ctx, &app, back.clone(), &back);
             page.form.name = f.name;
@@ -479,7 +401,7 @@ pub async fn activate(
     Path(id): Path<AppId>,
     Query(back): Query<Back>,
 ) -> AppResult<Redirect> {
-    let app = oauth_apps::set_active(&state, u.caller(), id, true).await?;
+    let app = oauth_apps::set_active(&state, &u.actor, id, true).await?;
     session::flash(&session, FlashKind::Success, "Activated successfully").await?;
     Ok(Redirect::to(&back.or_owner(&u, app.owner_id)))
 }
@@ -510,7 +432,7 @@ async fn confirm(
     verb: &str,
     (title, text, ok): (&str, &str, &str),
 ) -> AppResult<ConfirmPage> {
-    let app = oauth_apps::find(state, u.caller(), id).await?;
+    let app = oauth_apps::find(state, &u.actor, id).await?;
     let back = back.or_owner(u, app.owner_id);
     Ok(ConfirmPage {
         ctx,
@@ -543,7 +465,7 @@ pub async fn deactivate(
     Path(id): Path<AppId>,
     Query(back): Query<Back>,
 ) -> AppResult<Redirect> {
-    let app = oauth_apps::set_active(&state, u.caller(), id, false).await?;
+    let app = oauth_apps::set_active(&state, &u.actor, id, false).await?;
     session::flash(&session, FlashKind::Success, "Deactivated successfully").await?;
     Ok(Redirect::to(&back.or_owner(&u, app.owner_id)))
 }
@@ -565,7 +487,7 @@ pub async fn delete(
     Path(id): Path<AppId>,
     Query(back): Query<Back>,
 ) -> AppResult<Redirect> {
-    let app = oauth_apps::delete(&state, u.caller(), id).await?;
+    let app = oauth_apps::delete(&state, &u.actor, id).await?;
     session::flash(&session, FlashKind::Success, "Deleted successfully").await?;
     Ok(Redirect::to(&back.or_owner(&u, app.owner_id)))
 }
@@ -582,14 +504,22 @@ pub async fn regenerate_confirm(
 
 pub async fn regenerate(
     u: UserActor,
-    ctx: PageCtx,
+    session: Session,
     State(state): State<AppState>,
     Path(id): Path<AppId>,
     Query(back): Query<Back>,
-) -> AppResult<Response> {
-    let c = oauth_apps::regenerate_secret(&state, u.caller(), id).await?;
+) -> AppResult<Redirect> {
+    let c = oauth_apps::regenerate_secret(&state, &u.actor, id).await?;
     let done = back.or_owner(&u, c.app.owner_id);
-    Ok(credentials_page(ctx, "Client Secret Regenerated", &c, done))
+    hand_over(
+        &state,
+        &session,
+        u.user.id,
+        "Client Secret Regenerated",
+        &c,
+        done,
+    )
+    .await
 }
 
 /// System > User Management > OAuth Applications: filters as GET parameters.
@@ -629,10 +559,6 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> AppResult<OauthAppsPage> {
-    let caller = Caller {
-        actor: &a.actor,
-        is_admin: true,
-    };
     let now = state.clock.now();
     let (never_used, used_since) = match q.used.as_str() {
         "never" => (true, None),
@@ -647,11 +573,12 @@ pub async fn list(
         active: parse_status(&q.status),
         never_used,
         used_since,
+        within: None,
     };
     let page = q.page.parse::<i64>().unwrap_or(1).max(1);
     let (apps, total) =
-        oauth_apps::list(&state, caller, filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
-    let orgs = organizations::list(&state.db).await?;
+        oauth_apps::list(&state, &a.actor, filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    let orgs = crate::accounts::organizations::choices(&state, &a.actor).await?;
     let link = |p: i64| {
         let query: String = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("name", &q.name)

@@ -2,7 +2,6 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Redirect;
 use serde::Deserialize;
@@ -12,6 +11,7 @@ use super::login::safe_next;
 use crate::accounts::organizations;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::web::input::Form;
 use crate::web::session::{self, AdminActor, CurrentOrg, CurrentUser, FlashKind, PageCtx};
 
 pub struct OrgView {
@@ -21,6 +21,7 @@ pub struct OrgView {
     pub users: i64,
     pub created: String,
     pub current: bool,
+    pub is_global: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -28,15 +29,18 @@ pub struct OrgView {
 pub struct OrganizationsPage {
     pub ctx: PageCtx,
     pub orgs: Vec<OrgView>,
+    /// The viewer manages every organization: they create organizations and grant
+    /// global access.
+    pub can_create: bool,
 }
 
 pub async fn list(
-    _a: AdminActor,
+    a: AdminActor,
     CurrentOrg(current): CurrentOrg,
     ctx: PageCtx,
     State(state): State<AppState>,
 ) -> AppResult<OrganizationsPage> {
-    let orgs = organizations::list(&state)
+    let orgs = organizations::list(&state, &a.actor)
         .await?
         .into_iter()
         .map(|o| OrgView {
@@ -46,9 +50,14 @@ pub async fn list(
             enabled: o.enabled,
             users: o.users,
             created: crate::clock::display(o.created_at),
+            is_global: o.is_global,
         })
         .collect();
-    Ok(OrganizationsPage { ctx, orgs })
+    Ok(OrganizationsPage {
+        ctx,
+        orgs,
+        can_create: a.actor.authority.is_global(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -143,6 +152,42 @@ pub async fn delete(
     done(
         &session,
         r.map(|o| format!("Organization {} deleted.", o.name)),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct GlobalForm {
+    #[serde(default)]
+    global: String,
+}
+
+pub async fn set_global(
+    a: AdminActor,
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(f): Form<GlobalForm>,
+) -> AppResult<Redirect> {
+    let global = match f.global.as_str() {
+        "1" => true,
+        "0" => false,
+        other => {
+            return Err(AppError::BadRequest(format!(
+                "The field \"global\" takes 1 or 0, not {other:?}."
+            )));
+        }
+    };
+    let r = organizations::set_global(&state, &a.actor, id, global).await;
+    done(
+        &session,
+        r.map(|o| {
+            if global {
+                format!("Organization {} has global access.", o.name)
+            } else {
+                format!("Organization {} no longer has global access.", o.name)
+            }
+        }),
     )
     .await
 }

@@ -1,12 +1,9 @@
 //! "Forgot your password?" (`/admin/user/reset-request`) and the page a reset link opens
 //! (`/admin/user/reset/{token}`).
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -16,6 +13,8 @@ use crate::accounts::passwords::{self, InvalidResetLink};
 use crate::domain::{FieldError, PlainPassword};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::web::client_ip::ClientIp;
+use crate::web::input::Form;
 use crate::web::session::{self, FlashKind, LOGIN_PATH, PageCtx};
 
 /// The one answer to a reset request, whether or not the account exists or a link was sent.
@@ -63,13 +62,12 @@ pub struct RequestForm {
 
 pub async fn request_submit(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     session: Session,
     ctx: PageCtx,
     Form(f): Form<RequestForm>,
 ) -> AppResult<Response> {
-    let ip = peer.ip().to_string();
-    match passwords::forgot_password(&state, &f.username, Some(&ip)).await {
+    match passwords::forgot_password(&state, &f.username, &ip.to_string()).await {
         Ok(()) => {
             session::flash(&session, FlashKind::Info, REQUEST_ANSWER).await?;
             Ok(Redirect::to(LOGIN_PATH).into_response())
@@ -83,6 +81,16 @@ pub async fn request_submit(
             },
         )
             .into_response()),
+        Err(e @ AppError::TooManyRequests { retry_after }) => {
+            let page = RequestPage {
+                ctx,
+                username: f.username,
+                error: Some(e.public_message()),
+            };
+            let mut response = (StatusCode::TOO_MANY_REQUESTS, page).into_response();
+            crate::web::errors::retry_after(&mut response, retry_after);
+            Ok(response)
+        }
         Err(e) => Err(e),
     }
 }
@@ -116,7 +124,7 @@ pub struct ResetForm {
 
 pub async fn reset_submit(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     session: Session,
     ctx: PageCtx,
     Path(token): Path<String>,
@@ -149,7 +157,7 @@ pub async fn reset_submit(
             Some("The passwords do not match.".to_owned()),
         ));
     }
-    let ip = peer.ip().to_string();
+    let ip = ip.to_string();
     let password = PlainPassword::new(f.password);
     match passwords::complete_reset(&state, &token, &password, Some(&ip)).await {
         Ok(Ok(_)) => {

@@ -3,21 +3,20 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::user_actions::back_to;
-use crate::accounts::{login, passwords};
+use crate::accounts::{login, passwords, users};
 use crate::domain::{FieldError, PlainPassword};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::users;
-use crate::web::session::{self, AdminActor, CurrentUser, FlashKind, PageCtx, actor_for_user};
+use crate::web::input::{Form, Query};
+use crate::web::session::{self, AdminActor, CurrentUser, FlashKind, PageCtx, UserActor};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "users/change_password.html")]
@@ -50,15 +49,13 @@ pub struct SuggestParam {
 /// The no-JavaScript page behind the "Change Password" dialog. `?suggest=1` (the
 /// "Suggest Password" link) fills the field with a policy-conforming password.
 pub async fn admin_form(
-    _a: AdminActor,
+    a: AdminActor,
     ctx: PageCtx,
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Query(q): Query<SuggestParam>,
 ) -> AppResult<ChangePasswordPage> {
-    let user = users::find(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let user = users::get(&state, &a.actor, id).await?;
     Ok(page(
         &state,
         ctx,
@@ -114,9 +111,7 @@ pub async fn admin_change(
     Path(id): Path<i64>,
     Form(f): Form<ChangeForm>,
 ) -> AppResult<Response> {
-    let user = users::find(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let user = users::get(&state, &a.actor, id).await?;
     match passwords::change_by_admin(&state, &a.actor, id, &PlainPassword::new(f.password)).await {
         Ok(u) => {
             session::flash(
@@ -152,14 +147,12 @@ pub async fn own_form(
 }
 
 pub async fn own_change(
-    CurrentUser(me): CurrentUser,
+    UserActor { user: me, actor }: UserActor,
     ctx: PageCtx,
     State(state): State<AppState>,
     session: Session,
-    parts: axum::http::request::Parts,
     Form(f): Form<ChangeForm>,
 ) -> AppResult<Response> {
-    let actor = actor_for_user(&me, &parts);
     let this = session.id().map(|i| i.to_string());
     let result = passwords::change_own(
         &state,

@@ -3,7 +3,6 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Redirect;
 use tower_sessions::Session;
@@ -12,7 +11,7 @@ use super::login::safe_next;
 use crate::accounts::lifecycle;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::users;
+use crate::web::input::Form;
 use crate::web::session::{self, AdminActor, FlashKind, PageCtx};
 
 /// The generic confirmation page: the no-JavaScript form of every confirmation dialog.
@@ -101,9 +100,7 @@ pub async fn delete_confirm(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> AppResult<ConfirmPage> {
-    let user = users::find(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let user = crate::accounts::users::get(&state, &a.actor, id).await?;
     if let Some(reason) = lifecycle::delete_blocker(&state, &a.actor, id).await? {
         return Err(AppError::Conflict(reason));
     }

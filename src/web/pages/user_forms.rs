@@ -3,18 +3,18 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use crate::accounts::users::{self, NewUserInput, ROLES, UpdateUserInput};
+use crate::accounts::{Actor, organizations};
 use crate::domain::{FieldError, PlainPassword, Profile, ProfileInput};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::{self, organizations};
-use crate::web::session::{self, AdminActor, FlashKind, PageCtx};
+use crate::web::input::Form;
+use crate::web::session::{self, AdminActor, CurrentOrg, FlashKind, PageCtx};
 
 pub struct InputField {
     pub name: &'static str,
@@ -106,12 +106,12 @@ fn read(fields: &[(String, String)]) -> Result<Posted, AppError> {
 
 async fn page(
     state: &AppState,
-    ctx: PageCtx,
+    (ctx, actor): (PageCtx, &Actor),
     target: Option<i64>,
     posted: &Posted,
     errors: Vec<FieldError>,
 ) -> AppResult<UserFormPage> {
-    let orgs = organizations::list(&state.db).await?;
+    let orgs = organizations::choices(state, actor).await?;
     Ok(UserFormPage {
         ctx,
         title: if target.is_some() {
@@ -153,18 +153,26 @@ fn invalid(p: UserFormPage) -> Response {
 }
 
 pub async fn create_form(
-    _a: AdminActor,
+    a: AdminActor,
+    CurrentOrg(current): CurrentOrg,
     ctx: PageCtx,
     State(state): State<AppState>,
 ) -> AppResult<UserFormPage> {
+    // A new user starts in the organization the administrator works in, if they manage it.
+    let start = organizations::choices(&state, &a.actor)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .filter(|id| *id == current)
+        .collect();
     let blank = Posted {
         profile: ProfileInput::default(),
         enabled: true,
         roles: vec![users::USER_ROLE_ID],
-        organizations: vec![organizations::DEFAULT_ORGANIZATION_ID],
+        organizations: start,
         password: String::new(),
     };
-    page(&state, ctx, None, &blank, Vec::new()).await
+    page(&state, (ctx, &a.actor), None, &blank, Vec::new()).await
 }
 
 pub async fn create(
@@ -197,7 +205,9 @@ pub async fn create(
         ));
     }
     let (Some(profile), true) = (profile, errors.is_empty()) else {
-        return Ok(invalid(page(&state, ctx, None, &posted, errors).await?));
+        return Ok(invalid(
+            page(&state, (ctx, &a.actor), None, &posted, errors).await?,
+        ));
     };
     let input = NewUserInput {
         profile,
@@ -211,30 +221,28 @@ pub async fn create(
             session::flash(&session, FlashKind::Success, "User saved.").await?;
             Ok(Redirect::to(&format!("/admin/user/view/{id}")).into_response())
         }
-        Err(AppError::Validation(errs)) => {
-            Ok(invalid(page(&state, ctx, None, &posted, errs).await?))
-        }
+        Err(AppError::Validation(errs)) => Ok(invalid(
+            page(&state, (ctx, &a.actor), None, &posted, errs).await?,
+        )),
         Err(e) => Err(e),
     }
 }
 
 pub async fn edit_form(
-    _a: AdminActor,
+    a: AdminActor,
     ctx: PageCtx,
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> AppResult<UserFormPage> {
-    let u = store::users::find(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let e = users::editable(&state, &a.actor, id).await?;
     let current = Posted {
-        profile: users::profile_input(&u),
-        enabled: u.enabled,
-        roles: store::users::role_ids(&state.db, id).await?,
-        organizations: store::users::organization_ids(&state.db, id).await?,
+        profile: users::profile_input(&e.user),
+        enabled: e.user.enabled,
+        roles: e.roles,
+        organizations: e.organizations,
         password: String::new(),
     };
-    page(&state, ctx, Some(id), &current, Vec::new()).await
+    page(&state, (ctx, &a.actor), Some(id), &current, Vec::new()).await
 }
 
 pub async fn update(
@@ -245,13 +253,15 @@ pub async fn update(
     Path(id): Path<i64>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    store::users::find(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    users::get(&state, &a.actor, id).await?;
     let posted = read(&fields)?;
     let profile = match Profile::parse(&posted.profile, state.clock.today()) {
         Ok(p) => p,
-        Err(errs) => return Ok(invalid(page(&state, ctx, Some(id), &posted, errs).await?)),
+        Err(errs) => {
+            return Ok(invalid(
+                page(&state, (ctx, &a.actor), Some(id), &posted, errs).await?,
+            ));
+        }
     };
     let input = UpdateUserInput {
         profile,
@@ -264,9 +274,9 @@ pub async fn update(
             session::flash(&session, FlashKind::Success, "User saved.").await?;
             Ok(Redirect::to(&format!("/admin/user/view/{id}")).into_response())
         }
-        Err(AppError::Validation(errs)) => {
-            Ok(invalid(page(&state, ctx, Some(id), &posted, errs).await?))
-        }
+        Err(AppError::Validation(errs)) => Ok(invalid(
+            page(&state, (ctx, &a.actor), Some(id), &posted, errs).await?,
+        )),
         Err(e) => Err(e),
     }
 }

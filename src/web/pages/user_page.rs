@@ -2,18 +2,19 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 
 use super::UserView;
 use super::api_key::ApiKeyField;
 use super::oauth_apps::{self, OauthSection, SectionQuery};
-use crate::accounts::lifecycle;
+use crate::accounts::{Actor, lifecycle};
 use crate::domain::AuthStatus;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::state::AppState;
 use crate::store::{audit, users, users::UserRow};
-use crate::web::session::{AdminActor, CurrentUser, PageCtx};
+use crate::web::input::Query;
+use crate::web::session::{AdminActor, PageCtx, UserActor};
 
 pub struct HistoryEntry {
     pub when: String,
@@ -60,9 +61,7 @@ pub async fn view(
     Path(id): Path<i64>,
     Query(oauth_q): Query<SectionQuery>,
 ) -> AppResult<PrivatePage> {
-    let user = users::find(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let user = crate::accounts::users::get(&state, &actor, id).await?;
     let is_self = user.id == admin.id;
     let buttons = AdminButtons {
         enable: !user.enabled,
@@ -73,27 +72,36 @@ pub async fn view(
         reset_password: !is_self,
         delete_blocked: lifecycle::delete_blocker(&state, &actor, id).await?,
     };
-    let oauth = oauth_apps::section(&state, &admin, &user, &ctx, &oauth_q).await?;
+    let oauth = oauth_apps::section(&state, &actor, &user, &ctx, &oauth_q).await?;
     let page = format!("/admin/user/view/{id}");
-    render(&state, ctx, user, &admin, Some(buttons), page, oauth).await
+    render(
+        &state,
+        ctx,
+        user,
+        (&admin, &actor),
+        Some(buttons),
+        page,
+        oauth,
+    )
+    .await
 }
 
 pub async fn profile(
-    CurrentUser(me): CurrentUser,
+    UserActor { user: me, actor }: UserActor,
     ctx: PageCtx,
     State(state): State<AppState>,
     Query(oauth_q): Query<SectionQuery>,
 ) -> AppResult<PrivatePage> {
     let page = "/admin/user/profile/view".to_owned();
-    let oauth = oauth_apps::section(&state, &me, &me, &ctx, &oauth_q).await?;
-    render(&state, ctx, me.clone(), &me, None, page, oauth).await
+    let oauth = oauth_apps::section(&state, &actor, &me, &ctx, &oauth_q).await?;
+    render(&state, ctx, me.clone(), (&me, &actor), None, page, oauth).await
 }
 
 async fn render(
     state: &AppState,
     ctx: PageCtx,
     user: UserRow,
-    viewer: &UserRow,
+    (viewer, actor): (&UserRow, &Actor),
     buttons: Option<AdminButtons>,
     page: String,
     oauth: OauthSection,
@@ -110,14 +118,20 @@ async fn render(
             ip: e.ip.unwrap_or_default(),
         })
         .collect();
-    let api_key =
-        ApiKeyField::load(state, user.id, ctx.current_org.unwrap_or_default(), page).await?;
+    let api_key = ApiKeyField::load(
+        state,
+        actor,
+        user.id,
+        ctx.current_org.unwrap_or_default(),
+        page,
+    )
+    .await?;
     Ok((
         [(header::CACHE_CONTROL, "no-store")],
         UserPage {
             ctx,
             is_self: user.id == viewer.id,
-            viewer_is_admin: viewer.is_admin,
+            viewer_is_admin: actor.authority.is_admin(),
             buttons,
             user: UserView::new(&user, &orgs),
             roles,
@@ -142,6 +156,7 @@ fn describe_action(action: &str) -> String {
         "password.reset_requested" => "Password reset requested",
         "password.reset_completed" => "Password set through a reset link",
         "api_key.generated" => "API key generated",
+        "user.deleted" => "User deleted",
         other => other,
     }
     .to_owned()

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::UserView;
@@ -14,6 +14,7 @@ use crate::grid::{
     self, DateField, GridParams, GridQuery, PAGE_SIZES, SortColumn, TextField, TextOp, View,
 };
 use crate::state::AppState;
+use crate::web::input::Query;
 use crate::web::session::{AdminActor, PageCtx};
 
 pub struct Column {
@@ -155,7 +156,7 @@ pub async fn grid(
         return Ok(Redirect::to(&saved_href(d.id, &d.query)).into_response());
     }
     let q = GridQuery::parse(&params)?;
-    let page = grid::load(&state, &q).await?;
+    let page = grid::load(&state, &actor, &q).await?;
     let current_saved: Option<i64> = params.get("saved").and_then(|s| s.parse().ok());
     let view_query = q.view_query();
     let now = state.clock.now();

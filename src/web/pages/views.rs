@@ -1,6 +1,5 @@
 //! Saving, renaming, deleting and choosing the default among one's own grid views.
 
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Redirect;
 use serde::Deserialize;
@@ -9,6 +8,7 @@ use tower_sessions::Session;
 use crate::accounts::views;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::web::input::Form;
 use crate::web::session::{self, AdminActor, FlashKind};
 
 #[derive(Deserialize)]
@@ -40,13 +40,14 @@ pub async fn save(
     Form(f): Form<SaveForm>,
 ) -> AppResult<Redirect> {
     let result = views::save(&state, &a.actor, &f.name, &f.query).await;
+    // Back to the grid through the stored (canonical, percent-encoded) state, never the
+    // posted text: that could hold what no header may.
     let back = match &result {
-        Ok(id) => format!(
-            "/admin/user?{}{}saved={id}",
-            f.query,
-            if f.query.is_empty() { "" } else { "&" }
-        ),
-        Err(_) => format!("/admin/user?{}", f.query),
+        Ok((id, query)) if query.is_empty() => format!("/admin/user?saved={id}"),
+        Ok((id, query)) => format!("/admin/user?{query}&saved={id}"),
+        Err(_) => crate::grid::parse_query_string(&f.query)
+            .map(|q| format!("/admin/user?{}", q.view_query()))
+            .unwrap_or_else(|_| "/admin/user".to_owned()),
     };
     let msg = result.map(|_| format!("View \"{}\" saved.", f.name.trim()));
     report(&session, msg, &back).await
