@@ -433,3 +433,20 @@ fn describe_figment_error(e: figment::Error) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// config.yml documents the defaults: it says what a start without it would do.
+    #[test]
+    fn the_shipped_config_is_the_defaults() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/config.yml");
+        let shipped: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Yaml::file_exact(path))
+            .extract()
+            .expect("config.yml parses");
+        assert_eq!(shipped, Settings::default());
+        shipped.validate().expect("and is valid");
+    }
+}

@@ -215,12 +215,6 @@ pub async fn verify_wsse(
     token: &WsseToken,
     ip: &str,
 ) -> AppResult<Result<ApiIdentity, WsseRefusal>> {
-    let attempt = Attempt::new(
-        Gate::Wsse,
-        ip,
-        &format!("name:{}", token.username.to_lowercase()),
-    );
-    attempt.check(state).await?;
     let now = state.clock.now();
     let lifetime = i64::try_from(state.settings.security.wsse_lifetime).unwrap_or(i64::MAX);
     if token.created_at > now + MAX_CLOCK_SKEW {
@@ -273,7 +267,9 @@ pub async fn verify_wsse(
         }
     }
     let (Some(user), Some(organization)) = (user, matched) else {
-        attempt.count(state).await?;
+        Attempt::new(Gate::Wsse, ip, &format!("name:{login_key}"))
+            .fail(state)
+            .await?;
         return Ok(Err(WsseRefusal::BadCredentials));
     };
     // Kept until the token itself expires; after that, `Created` refuses a replay. The

@@ -349,23 +349,20 @@ pub async fn issue(
         .current()
         .ok_or(TokenError::TemporarilyUnavailable)?;
     let attempt = Attempt::new(Gate::Token, ip, &format!("client:{}", req.client_id()));
-    match attempt.check(state).await {
-        Ok(()) => {}
+    let result = grant(state, req, keys).await;
+    if !matches!(result, Err(TokenError::InvalidClient)) {
+        return result;
+    }
+    match attempt.fail(state).await {
+        Ok(()) => result,
         Err(AppError::TooManyRequests { retry_after }) => {
-            return Err(TokenError::Throttled { retry_after });
+            Err(TokenError::Throttled { retry_after })
         }
         Err(e) => {
-            tracing::error!(error = %e.describe(), "token endpoint: throttle check failed");
-            return Err(TokenError::ServerError);
+            tracing::error!(error = %e.describe(), "token endpoint: could not count a failure");
+            result
         }
     }
-    let result = grant(state, req, keys).await;
-    if matches!(result, Err(TokenError::InvalidClient))
-        && let Err(e) = attempt.count(state).await
-    {
-        tracing::warn!(error = %e.describe(), "token endpoint: could not count a failure");
-    }
-    result
 }
 
 async fn grant(

@@ -161,3 +161,28 @@ fn describe_action(action: &str) -> String {
     }
     .to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every action recorded against a user reads as words on their page.
+    #[test]
+    fn every_user_action_has_a_label() {
+        for action in [
+            "user.created",
+            "user.updated",
+            "user.enabled",
+            "user.disabled",
+            "user.activated",
+            "user.locked",
+            "user.deleted",
+            "login.failed",
+            "password.changed",
+            "password.reset_requested",
+            "password.reset_completed",
+            "api_key.generated",
+        ] {
+            let label = super::describe_action(action);
+            assert!(!label.contains('.'), "{action} -> {label}");
+        }
+    }
+}
