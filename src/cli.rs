@@ -6,14 +6,14 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::accounts::Actor;
-use crate::accounts::bootstrap::BootstrapAdmin;
-use crate::accounts::oauth_keys;
-use crate::accounts::users::{self, NewUserInput};
+use crate::access::Actor;
 use crate::config::Settings;
 use crate::domain::{PlainPassword, Profile, ProfileInput};
 use crate::error::AppError;
+use crate::security::oauth_keys;
 use crate::startup::{self, Application};
+use crate::users::bootstrap::BootstrapAdmin;
+use crate::users::{self, NewUserInput};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -197,28 +197,16 @@ impl Default for SecuritySettings {
     }
 }
 
-/// The user fields the CSV export may contain, in their default order.
-pub const EXPORTABLE_FIELDS: &[&str] = &[
-    "id",
-    "username",
-    "email",
-    "name_prefix",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "name_suffix",
-    "birthday",
-    "phone",
-    "enabled",
-    "auth_status",
-    "organizations",
-    "roles",
-    "last_login_at",
-    "login_count",
-    "created_at",
-    "updated_at",
-    "password_hash",
-];
+/// The user fields the CSV export may contain (`domain::fields::UserField`), by name.
+pub const EXPORTABLE_FIELDS: [&str; 19] = {
+    let mut names = [""; 19];
+    let mut i = 0;
+    while i < 19 {
+        names[i] = crate::domain::fields::UserField::ALL[i].key();
+        i += 1;
+    }
+    names
+};
 
 impl Default for ExportSettings {
     fn default() -> Self {

@@ -1,22 +1,22 @@
 //! Builds the application from settings: database, migrations, sessions, router; binds
 //! the listener. Used by `main` and by the tests, which bind port 0.
 
-use crate::accounts::wsse_nonces::NonceRecorder;
+use crate::api_keys::nonces::NonceRecorder;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 
-use crate::accounts::api_key_cipher::ApiKeyCipher;
-use crate::accounts::bootstrap::{self, BootstrapAdmin, Created};
-use crate::accounts::hashing::Hashing;
-use crate::accounts::oauth_keys::OauthKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::security::cipher::ApiKeyCipher;
+use crate::security::hashing::Hashing;
+use crate::security::oauth_keys::OauthKeys;
 use crate::state::AppState;
 use crate::store::Db;
 use crate::store::sessions::Sessions;
+use crate::users::bootstrap::{self, BootstrapAdmin, Created};
 use crate::web;
 
 pub struct Application {
@@ -40,8 +40,7 @@ pub async fn open_state(settings: Settings) -> anyhow::Result<AppState> {
         settings: Arc::new(settings),
         clock: Clock::default(),
         hashing: Hashing::new()?,
-        wakers: crate::jobs::Wakers::default(),
-        outbox: Default::default(),
+        jobs: Default::default(),
         api_key_cipher,
     })
 }
@@ -82,35 +81,12 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let mail_worker = crate::jobs::mail::spawn(self.state.clone())?;
-        let cleanup = {
-            let sessions = self.sessions.clone();
-            let state = self.state.clone();
-            // The first round runs at start: files a crash left behind go at once.
-            crate::jobs::Worker::spawn("cleanup", move |mut stop| async move {
-                let mut tick = tokio::time::interval(Duration::from_secs(300));
-                loop {
-                    tokio::select! {
-                        _ = tick.tick() => {}
-                        () = stop.wait() => return,
-                    }
-                    if let Err(e) = crate::jobs::export::remove_orphans(&state).await {
-                        tracing::warn!(error = %e.describe(), "could not remove orphaned export files");
-                    }
-                    if let Err(e) = sessions.delete_expired().await {
-                        tracing::warn!(error = %e, "could not delete expired sessions");
-                    }
-                    if let Err(e) = crate::accounts::login::prune_sessions(&state).await {
-                        tracing::warn!(error = %e.describe(), "could not prune the session map");
-                    }
-                    if let Err(e) = crate::accounts::api_keys::purge_nonces(&state).await {
-                        tracing::warn!(error = %e.describe(), "could not purge expired WSSE nonces");
-                    }
-                    if let Err(e) = crate::accounts::throttle::prune(&state).await {
-                        tracing::warn!(error = %e.describe(), "could not prune throttling windows");
-                    }
-                }
-            })
-        };
+        // Files a crash left behind go at start, whichever instance the cleanup job
+        // later runs on.
+        if let Err(e) = crate::exports::files::remove_orphans(&self.state).await {
+            tracing::warn!(error = %e.describe(), "could not remove orphaned export files");
+        }
+        let cleanup = crate::jobs::cleanup::spawn(self.state.clone());
         let export_worker = crate::jobs::export::spawn(self.state.clone());
         let app = web::router(self.state.clone(), self.sessions);
         let result = axum::serve(
@@ -119,7 +95,7 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        cleanup.stop(Duration::from_secs(1)).await;
+        cleanup.stop(Duration::from_secs(10)).await;
         // Workers finish the item in hand; one that does not within the grace period is
         // aborted, and its lease lets another process take the work over.
         export_worker.stop(Duration::from_secs(10)).await;

@@ -4,10 +4,11 @@
 
 use std::time::Instant;
 
-use gatehouse::grid::{COUNT_CAP, FEW_MATCHES, TextOp, parse_query_string};
+use gatehouse::domain::query::TextOp;
 use gatehouse::store::Db;
 use gatehouse::store::user_filter::Bind;
 use gatehouse::store::users::{self, Counting};
+use gatehouse::users::grid::{COUNT_CAP, FEW_MATCHES, parse_query_string};
 
 use crate::load;
 

@@ -4,7 +4,7 @@
 //! a temp directory so a benchmark never writes into `var/`.
 
 use anyhow::anyhow;
-use gatehouse::accounts::Actor;
+use gatehouse::access::Actor;
 use gatehouse::config::Settings;
 use gatehouse::state::AppState;
 
@@ -51,7 +51,7 @@ async fn admin(state: &AppState) -> anyhow::Result<(i64, i64)> {
 pub async fn admin_api_key(settings: &Settings) -> anyhow::Result<String> {
     let state = open(settings).await?;
     let (id, org) = admin(&state).await?;
-    let key = gatehouse::accounts::api_keys::generate(&state, &Actor::system("bench"), id, org)
+    let key = gatehouse::api_keys::generate(&state, &Actor::system("bench"), id, org)
         .await
         .map_err(|e| anyhow!("generating the API key: {}", e.describe()))?;
     state.db.close().await;
@@ -62,16 +62,16 @@ pub async fn admin_api_key(settings: &Settings) -> anyhow::Result<String> {
 /// active application owned by the administrator; returns (client id, client secret).
 pub async fn oauth_client(settings: &Settings) -> anyhow::Result<(String, String)> {
     let (private, public) = (&settings.oauth.private_key, &settings.oauth.public_key);
-    gatehouse::accounts::oauth_keys::generate_files(private, public, false)?;
+    gatehouse::security::oauth_keys::generate_files(private, public, false)?;
     let state = open(settings).await?;
     let (id, _) = admin(&state).await?;
     let actor = Actor::system("bench");
-    let input = gatehouse::accounts::oauth_apps::AppInput {
+    let input = gatehouse::oauth::apps::AppInput {
         name: "bench".into(),
         active: true,
         organization: None,
     };
-    let creds = gatehouse::accounts::oauth_apps::create(&state, &actor, id, &input)
+    let creds = gatehouse::oauth::apps::create(&state, &actor, id, &input)
         .await
         .map_err(|e| anyhow!("creating the OAuth application: {}", e.describe()))?;
     state.db.close().await;

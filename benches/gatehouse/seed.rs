@@ -12,9 +12,9 @@
 use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
-use gatehouse::accounts::bootstrap::{BootstrapAdmin, ensure_admin};
 use gatehouse::domain::PlainPassword;
 use gatehouse::store::Db;
+use gatehouse::users::bootstrap::{BootstrapAdmin, ensure_admin};
 
 use crate::Backend;
 use crate::db::{self, BenchDb};

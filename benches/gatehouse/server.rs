@@ -7,9 +7,9 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use anyhow::{Context, anyhow, bail};
-use gatehouse::accounts::bootstrap::BootstrapAdmin;
 use gatehouse::config::Settings;
 use gatehouse::startup::Application;
+use gatehouse::users::bootstrap::BootstrapAdmin;
 use reqwest::header::{COOKIE, HeaderMap, HeaderValue};
 use reqwest::redirect::Policy;
 use tokio::sync::oneshot;

@@ -2,10 +2,12 @@
 //! never see a raw string again.
 
 mod api_key;
+pub mod fields;
 pub mod input;
 pub mod oauth;
 pub mod password;
 mod profile;
+pub mod query;
 mod status;
 mod user;
 

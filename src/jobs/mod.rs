@@ -1,15 +1,17 @@
-//! Background workers, started by `Application::run` next to the HTTP server. Their work is
-//! rows in the database, never memory: a worker that stops (or a process that dies) leaves
-//! the rows for the next one.
+//! Background work, started by `Application::run` next to the HTTP server: one runner
+//! (`runner`) for every kind of job (`Kind`: mail delivery, exports, the periodic cleanup).
+//! Their work is rows in the database, never memory: a runner that stops (or a process that
+//! dies) leaves the rows for the next one.
 
+pub mod cleanup;
 pub mod export;
 pub mod mail;
+pub mod runner;
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// A running worker and the means to stop it. Dropping it aborts the worker: the
@@ -75,14 +77,4 @@ impl Worker {
             handle.abort();
         }
     }
-}
-
-/// Wakes this process's export worker early (its polling loop finds the work anyway).
-#[derive(Clone, Default)]
-pub struct Wakers {
-    pub exports: Arc<Notify>,
-}
-
-pub fn wake_exports(state: &crate::state::AppState) {
-    state.wakers.exports.notify_one();
 }

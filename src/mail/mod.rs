@@ -6,10 +6,6 @@
 pub mod templates;
 pub mod transport;
 
-use std::sync::Arc;
-
-use tokio::sync::Notify;
-
 use crate::error::AppResult;
 use crate::store::{Tx, outbox};
 
@@ -25,8 +21,9 @@ pub struct Email {
     pub template: &'static str,
 }
 
-/// Queues `email` in the caller's transaction. Call `OutboxSignal::wake` after the commit
-/// to have this process deliver it at once rather than at the next poll.
+/// Queues `email` in the caller's transaction; when a transaction opened with
+/// `AppState::begin` commits, it wakes this process's runners, so the email goes at once
+/// rather than at the next poll.
 pub async fn enqueue(tx: &mut Tx, email: &Email, now: i64) -> AppResult<i64> {
     Ok(outbox::insert(tx, &row(email, now)).await?)
 }
@@ -46,21 +43,5 @@ fn row(email: &Email, now: i64) -> outbox::NewMail<'_> {
         html_body: email.html.as_deref(),
         template: email.template,
         now,
-    }
-}
-
-/// Wakes this process's mail worker. Only a shortcut: workers also poll the table, which is
-/// how rows queued by other processes are found.
-#[derive(Clone, Debug, Default)]
-pub struct OutboxSignal(Arc<Notify>);
-
-impl OutboxSignal {
-    pub fn wake(&self) {
-        // notify_one keeps a permit when the worker is busy sending, so no wake-up is lost.
-        self.0.notify_one();
-    }
-
-    pub async fn woken(&self) {
-        self.0.notified().await;
     }
 }

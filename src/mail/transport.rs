@@ -19,9 +19,8 @@ use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, To
 use crate::config::Settings;
 use crate::store::outbox::Claimed;
 
-/// How long one SMTP conversation may take. Shorter than the outbox lease
-/// (`jobs::mail::LEASE_SECS`), so a row is never claimed by a second worker while the first
-/// one may still deliver it.
+/// How long one SMTP conversation may take. The runner's heartbeat keeps the row claimed
+/// meanwhile (`jobs::mail::POLICY`), however long that is.
 pub const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// SMTP connections kept open per process (lettre's pool; its default is 10), one per

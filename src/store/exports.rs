@@ -4,10 +4,12 @@ use std::pin::Pin;
 
 use futures_core::Stream;
 
+use super::jobs::Queue;
 use super::user_filter::{self, bind_all};
 use super::{Backend, Db, StoreResult, Tx, on_db, on_tx};
 use crate::domain::UserId;
-use crate::grid::{SortColumn, UserFilter};
+use crate::domain::fields::UserField;
+use crate::domain::query::{SortColumn, UserFilter};
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct JobRow {
@@ -29,7 +31,7 @@ pub struct JobRow {
     pub expires_at: Option<i64>,
 }
 
-pub(super) const JOB_COLUMNS: &str = "id, requested_by, query, fields, status, attempts, claimed_until, rows_written, file_name, \
+pub(crate) const JOB_COLUMNS: &str = "id, requested_by, query, fields, status, attempts, claimed_until, rows_written, file_name, \
     file_size, error, created_at, started_at, finished_at, expires_at";
 
 pub async fn insert(
@@ -41,36 +43,18 @@ pub async fn insert(
 ) -> StoreResult<i64> {
     const SQL: &str = "INSERT INTO export_jobs (requested_by, query, fields, status, created_at) \
         VALUES ($1, $2, $3, 'pending', $4) RETURNING id";
+    tx.queued_work();
     on_tx!(tx, c => sqlx::query_scalar(SQL).bind(requested_by).bind(query).bind(fields).bind(now).fetch_one(c).await)
 }
 
-/// Claims the oldest job that is pending, or running under an expired lease (its process
-/// died), in one statement so two workers never take the same job.
-pub async fn claim(db: &Db, now: i64, lease: i64) -> StoreResult<Option<JobRow>> {
-    let pick = match db.backend() {
-        Backend::Postgres => {
-            "SELECT id FROM export_jobs WHERE status IN ('pending', 'running') \
-            AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"
-        }
-        // SQLite has one writer at a time: the UPDATE's subquery cannot race.
-        Backend::Sqlite => {
-            "SELECT id FROM export_jobs WHERE status IN ('pending', 'running') \
-            AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY id LIMIT 1"
-        }
-    };
-    let sql = format!(
-        "UPDATE export_jobs SET status = 'running', claimed_until = $1 + $2, attempts = attempts + 1, \
-         started_at = COALESCE(started_at, $1) WHERE id = ({pick}) RETURNING {JOB_COLUMNS}"
-    );
-    on_db!(db, p => sqlx::query_as::<_, JobRow>(&sql).bind(now).bind(lease).fetch_optional(p).await)
-}
-
-/// Extends the lease of a job this worker is running.
-pub async fn heartbeat(db: &Db, id: i64, until: i64) -> StoreResult<()> {
-    const SQL: &str =
-        "UPDATE export_jobs SET claimed_until = $2 WHERE id = $1 AND status = 'running'";
-    on_db!(db, p => sqlx::query(SQL).bind(id).bind(until).execute(p).await.map(|_| ()))
-}
+/// Export jobs as a queue (`store::jobs`): pending, or running under a lease that ran
+/// out (its process died).
+pub const QUEUE: Queue = Queue {
+    table: "export_jobs",
+    open: "status IN ('pending', 'running')",
+    on_claim: ", status = 'running', started_at = COALESCE(started_at, $1)",
+    columns: JOB_COLUMNS,
+};
 
 pub async fn finish(
     tx: &mut Tx,
@@ -131,41 +115,81 @@ pub struct ExportRow {
 
 pub type RowStream<'a> = Pin<Box<dyn Stream<Item = StoreResult<ExportRow>> + Send + 'a>>;
 
-/// `UserRow`'s columns, each with the export field that needs it and what stands in its
-/// place when no field does (a constant of the same type).
-const USER_ROW_COLUMNS: &[(&str, &str, &str)] = &[
-    ("u.id", "id", "u.id"),
-    ("u.username", "username", "''"),
-    ("u.email", "email", "''"),
-    ("u.name_prefix", "name_prefix", "CAST(NULL AS TEXT)"),
-    ("u.first_name", "first_name", "CAST(NULL AS TEXT)"),
-    ("u.middle_name", "middle_name", "CAST(NULL AS TEXT)"),
-    ("u.last_name", "last_name", "CAST(NULL AS TEXT)"),
-    ("u.name_suffix", "name_suffix", "CAST(NULL AS TEXT)"),
-    ("u.birthday", "birthday", "CAST(NULL AS TEXT)"),
-    ("u.phone", "phone", "CAST(NULL AS TEXT)"),
-    ("u.enabled", "enabled", "FALSE"),
-    ("u.auth_status", "auth_status", "''"),
-    ("u.failed_login_count", "", "0"),
-    ("u.last_login_at", "last_login_at", "CAST(NULL AS BIGINT)"),
-    ("u.login_count", "login_count", "CAST(0 AS BIGINT)"),
-    ("u.password_hash", "password_hash", "''"),
-    ("u.session_epoch", "", "CAST(0 AS BIGINT)"),
-    ("u.created_at", "created_at", "CAST(0 AS BIGINT)"),
-    ("u.updated_at", "updated_at", "CAST(0 AS BIGINT)"),
-    ("is_admin", "", "FALSE"),
+/// `UserRow`'s columns, each with the export field that needs it (None: no field does)
+/// and what stands in its place when it is not read (a constant of the same type).
+const USER_ROW_COLUMNS: &[(&str, Option<UserField>, &str)] = &[
+    ("u.id", Some(UserField::Id), "u.id"),
+    ("u.username", Some(UserField::Username), "''"),
+    ("u.email", Some(UserField::Email), "''"),
+    (
+        "u.name_prefix",
+        Some(UserField::NamePrefix),
+        "CAST(NULL AS TEXT)",
+    ),
+    (
+        "u.first_name",
+        Some(UserField::FirstName),
+        "CAST(NULL AS TEXT)",
+    ),
+    (
+        "u.middle_name",
+        Some(UserField::MiddleName),
+        "CAST(NULL AS TEXT)",
+    ),
+    (
+        "u.last_name",
+        Some(UserField::LastName),
+        "CAST(NULL AS TEXT)",
+    ),
+    (
+        "u.name_suffix",
+        Some(UserField::NameSuffix),
+        "CAST(NULL AS TEXT)",
+    ),
+    (
+        "u.birthday",
+        Some(UserField::Birthday),
+        "CAST(NULL AS TEXT)",
+    ),
+    ("u.phone", Some(UserField::Phone), "CAST(NULL AS TEXT)"),
+    ("u.enabled", Some(UserField::Enabled), "FALSE"),
+    ("u.auth_status", Some(UserField::AuthStatus), "''"),
+    ("u.failed_login_count", None, "0"),
+    (
+        "u.last_login_at",
+        Some(UserField::LastLoginAt),
+        "CAST(NULL AS BIGINT)",
+    ),
+    (
+        "u.login_count",
+        Some(UserField::LoginCount),
+        "CAST(0 AS BIGINT)",
+    ),
+    ("u.password_hash", Some(UserField::PasswordHash), "''"),
+    ("u.session_epoch", None, "CAST(0 AS BIGINT)"),
+    (
+        "u.created_at",
+        Some(UserField::CreatedAt),
+        "CAST(0 AS BIGINT)",
+    ),
+    (
+        "u.updated_at",
+        Some(UserField::UpdatedAt),
+        "CAST(0 AS BIGINT)",
+    ),
+    ("is_admin", None, "FALSE"),
 ];
 
 /// The SELECT list of `UserRow` for an export of `fields`: only exported columns are read.
 /// Each column read is a value decoded and copied per user, and `is_admin` (which no
 /// export writes) is a subquery per user: reading them all made a million-user export on
 /// SQLite take 8.2 s instead of 5.1 s.
-fn user_columns(fields: &[String]) -> String {
+fn user_columns(fields: &[UserField]) -> String {
     USER_ROW_COLUMNS
         .iter()
         .map(|(column, field, stand_in)| {
             let name = column.trim_start_matches("u.");
-            if !field.is_empty() && fields.iter().any(|f| f == field) {
+            if field.is_some_and(|f| fields.contains(&f)) {
                 (*column).to_owned()
             } else {
                 format!("{stand_in} AS {name}")
@@ -183,12 +207,14 @@ pub fn stream<'a>(
     f: &UserFilter,
     sort: SortColumn,
     desc: bool,
-    fields: &[String],
+    fields: &[UserField],
     sql_out: &'a mut String,
     binds_out: &'a mut Vec<user_filter::Bind>,
 ) -> RowStream<'a> {
     let w = user_filter::build(f, 1, db.backend());
-    let with_names = fields.iter().any(|f| f == "organizations" || f == "roles");
+    let with_names = fields
+        .iter()
+        .any(|f| matches!(f, UserField::Organizations | UserField::Roles));
     let names = if !with_names {
         "NULL AS organizations, NULL AS roles".to_owned()
     } else {

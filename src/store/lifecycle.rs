@@ -4,7 +4,7 @@
 use super::user_filter::{self, bind_all};
 use super::{Backend, StoreResult, Tx, audit, on_tx};
 use crate::domain::UserId;
-use crate::grid::UserFilter;
+use crate::domain::query::UserFilter;
 
 pub use super::audit::AuditMeta;
 

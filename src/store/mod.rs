@@ -3,16 +3,19 @@
 //! backend in that one place.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use tokio::sync::watch;
 
 pub mod api_keys;
 pub mod audit;
 pub mod exports;
 pub mod grid_context;
+pub mod jobs;
 pub mod lifecycle;
 pub mod nonces;
 pub mod oauth_apps;
@@ -39,12 +42,12 @@ macro_rules! on_db {
 /// The same for an open transaction: `$c` is the `&mut Connection` of the backend.
 macro_rules! on_tx {
     ($tx:expr, $c:ident => $body:expr) => {
-        match $tx {
-            $crate::store::Tx::Sqlite(t) => {
+        match &mut $tx.inner {
+            $crate::store::TxInner::Sqlite(t) => {
                 let $c = &mut **t;
                 $body
             }
-            $crate::store::Tx::Postgres(t) => {
+            $crate::store::TxInner::Postgres(t) => {
                 let $c = &mut **t;
                 $body
             }
@@ -60,9 +63,40 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-pub enum Tx {
+/// An open write transaction. One that queued background work (an email, an export)
+/// raises its `WorkSignal` when, and only when, it commits.
+pub struct Tx {
+    pub(crate) inner: TxInner,
+    signal: Option<WorkSignal>,
+    queued: bool,
+}
+
+pub(crate) enum TxInner {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
+}
+
+/// Wakes this process's job runners after a commit that queued work. Only a shortcut:
+/// runners also poll, which is how work queued by other processes is found. A counter in
+/// a `watch` channel, so a raise while every runner is busy is not lost.
+#[derive(Clone, Debug)]
+pub struct WorkSignal(Arc<watch::Sender<u64>>);
+
+impl Default for WorkSignal {
+    fn default() -> Self {
+        Self(Arc::new(watch::channel(0).0))
+    }
+}
+
+impl WorkSignal {
+    pub fn raise(&self) {
+        self.0.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver whose `changed()` resolves at the next raise.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.0.subscribe()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,10 +186,22 @@ impl Db {
     /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes fails with
     /// "database is busy" as soon as another writer is active.
     pub async fn begin(&self) -> StoreResult<Tx> {
-        Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        let inner = match self {
+            Db::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => TxInner::Postgres(p.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            signal: None,
+            queued: false,
         })
+    }
+
+    /// `begin`, with the signal to raise if the transaction queues work and commits.
+    pub async fn begin_signalling(&self, signal: &WorkSignal) -> StoreResult<Tx> {
+        let mut tx = self.begin().await?;
+        tx.signal = Some(signal.clone());
+        Ok(tx)
     }
 
     pub async fn ping(&self) -> StoreResult<()> {
@@ -204,17 +250,29 @@ async fn migrate_sqlite(pool: &SqlitePool) -> anyhow::Result<()> {
 
 impl Tx {
     pub fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
+        match self.inner {
+            TxInner::Sqlite(_) => Backend::Sqlite,
+            TxInner::Postgres(_) => Backend::Postgres,
         }
     }
 
+    /// Marks that this transaction queued work for a runner (store functions that insert
+    /// into a queue call it).
+    pub(crate) fn queued_work(&mut self) {
+        self.queued = true;
+    }
+
     pub async fn commit(self) -> StoreResult<()> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await,
-            Tx::Postgres(t) => t.commit().await,
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
         }
+        if self.queued
+            && let Some(signal) = &self.signal
+        {
+            signal.raise();
+        }
+        Ok(())
     }
 }
 

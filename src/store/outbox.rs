@@ -1,9 +1,11 @@
 //! `mail_outbox`: email written with the change that causes it, delivered later by
-//! `jobs::mail`. Every step a worker takes is one statement, so several processes can share
-//! the queue without holding a lock while they talk to the mail server.
+//! `jobs::mail` (claimed through `store::jobs`). Every step a runner takes is one
+//! statement, so several processes can share the queue without holding a lock while they
+//! talk to the mail server.
 
 use sqlx::QueryBuilder;
 
+use super::jobs::Queue;
 use super::{Db, StoreResult, Tx, on_db, on_tx};
 
 pub struct NewMail<'a> {
@@ -51,6 +53,7 @@ pub async fn insert(tx: &mut Tx, m: &NewMail<'_>) -> StoreResult<i64> {
     const SQL: &str = "INSERT INTO mail_outbox (recipient, subject, text_body, html_body, \
         template, attempts, next_attempt_at, created_at) \
         VALUES ($1, $2, $3, $4, $5, 0, $6, $6) RETURNING id";
+    tx.queued_work();
     on_tx!(tx, c => sqlx::query_scalar(SQL)
         .bind(m.recipient)
         .bind(m.subject)
@@ -68,6 +71,9 @@ pub async fn insert(tx: &mut Tx, m: &NewMail<'_>) -> StoreResult<i64> {
 pub async fn insert_many(tx: &mut Tx, mails: &[NewMail<'_>]) -> StoreResult<()> {
     const HEAD: &str = "INSERT INTO mail_outbox (recipient, subject, text_body, html_body, \
         template, attempts, next_attempt_at, created_at) ";
+    if !mails.is_empty() {
+        tx.queued_work();
+    }
     for chunk in mails.chunks(MAX_ROWS_PER_INSERT) {
         on_tx!(tx, c => QueryBuilder::new(HEAD)
             .push_values(chunk, |mut b, m| {
@@ -95,59 +101,13 @@ pub const MAX_ROWS_PER_INSERT: usize = 1000;
 const CLAIMED_COLUMNS: &str =
     "id, recipient, subject, text_body, html_body, template, attempts, created_at";
 
-/// Claims up to `limit` due rows in one statement: a lease until `now + lease` and one more
-/// attempt counted. On PostgreSQL `FOR UPDATE SKIP LOCKED` lets workers in several
-/// processes claim side by side without waiting for, or double-claiming, each other's rows
-/// (a row claimed meanwhile is re-checked under the lock and skipped). SQLite has a single
-/// writer, so the same statement without it is already exclusive.
-pub async fn claim(db: &Db, now: i64, lease: i64, limit: i64) -> StoreResult<Vec<Claimed>> {
-    const DUE: &str = "SELECT id FROM mail_outbox \
-        WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
-        AND (claimed_until IS NULL OR claimed_until < $1) ORDER BY id LIMIT $3";
-    let mut rows = match db {
-        Db::Sqlite(p) => {
-            let sql = format!(
-                "UPDATE mail_outbox SET claimed_until = $1 + $2, attempts = attempts + 1 \
-                 WHERE id IN ({DUE}) RETURNING {CLAIMED_COLUMNS}"
-            );
-            sqlx::query_as::<_, Claimed>(&sql)
-                .bind(now)
-                .bind(lease)
-                .bind(limit)
-                .fetch_all(p)
-                .await?
-        }
-        Db::Postgres(p) => {
-            let sql = format!(
-                "UPDATE mail_outbox SET claimed_until = $1 + $2, attempts = attempts + 1 \
-                 WHERE id IN ({DUE} FOR UPDATE SKIP LOCKED) RETURNING {CLAIMED_COLUMNS}"
-            );
-            sqlx::query_as::<_, Claimed>(&sql)
-                .bind(now)
-                .bind(lease)
-                .bind(limit)
-                .fetch_all(p)
-                .await?
-        }
-    };
-    // RETURNING promises no order; oldest first keeps delivery in the order of events.
-    rows.sort_by_key(|r| r.id);
-    Ok(rows)
-}
-
-/// Renews the claims of rows a live worker still has in flight. A row settled meanwhile
-/// (sent, failed, given back: its claim is gone) is left alone.
-pub async fn extend_claims(db: &Db, ids: &[i64], until: i64) -> StoreResult<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
-        "UPDATE mail_outbox SET claimed_until = $1 WHERE id IN ({}) \
-         AND sent_at IS NULL AND failed_at IS NULL AND claimed_until IS NOT NULL",
-        super::user_filter::id_list(ids)
-    );
-    on_db!(db, p => sqlx::query(&sql).bind(until).persistent(false).execute(p).await.map(|_| ()))
-}
+/// The outbox as a queue (`store::jobs`): rows not sent, not given up, and due.
+pub const QUEUE: Queue = Queue {
+    table: "mail_outbox",
+    open: "sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1",
+    on_claim: "",
+    columns: CLAIMED_COLUMNS,
+};
 
 /// Records delivery. `sent_at IS NULL` makes it happen once: a second report for the same
 /// row (a worker whose lease ran out) changes nothing and returns false.
@@ -183,14 +143,6 @@ pub async fn mark_failed(
         .execute(p)
         .await
         .map(|_| ()))
-}
-
-/// Gives back a claimed row that was not attempted (the worker is stopping), without
-/// counting an attempt, so it is due again at once rather than when the lease runs out.
-pub async fn release(db: &Db, id: i64) -> StoreResult<()> {
-    const SQL: &str = "UPDATE mail_outbox SET claimed_until = NULL, attempts = attempts - 1 \
-        WHERE id = $1 AND sent_at IS NULL AND claimed_until IS NOT NULL";
-    on_db!(db, p => sqlx::query(SQL).bind(id).execute(p).await.map(|_| ()))
 }
 
 const ENTRY_COLUMNS: &str = "id, recipient, subject, template, attempts, next_attempt_at, \

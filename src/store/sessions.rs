@@ -15,6 +15,15 @@ pub enum Sessions {
     Postgres(PostgresStore),
 }
 
+/// Removes the sessions whose expiry has passed.
+pub async fn delete_expired(db: &Db) -> anyhow::Result<()> {
+    match db {
+        Db::Sqlite(p) => SqliteStore::new(p.clone()).delete_expired().await?,
+        Db::Postgres(p) => PostgresStore::new(p.clone()).delete_expired().await?,
+    }
+    Ok(())
+}
+
 impl Sessions {
     pub async fn new(db: &Db) -> anyhow::Result<Self> {
         Ok(match db {
@@ -29,13 +38,6 @@ impl Sessions {
                 Sessions::Postgres(s)
             }
         })
-    }
-
-    pub async fn delete_expired(&self) -> session_store::Result<()> {
-        match self {
-            Sessions::Sqlite(s) => s.delete_expired().await,
-            Sessions::Postgres(s) => s.delete_expired().await,
-        }
     }
 }
 

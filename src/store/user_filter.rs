@@ -3,7 +3,7 @@
 //! both backends accept).
 
 use super::Backend;
-use crate::grid::{DateField, Frequency, SortColumn, TextField, TextOp, UserFilter, View};
+use crate::domain::query::{DateField, Frequency, SortColumn, TextField, TextOp, UserFilter, View};
 
 #[derive(Debug, Clone)]
 pub enum Bind {
@@ -94,7 +94,7 @@ pub fn build(f: &UserFilter, first: usize, backend: Backend) -> Where {
                     // Reading users in the page's order finds matches sooner.
                     continue;
                 }
-                // Implied by the LIKE (so is any part of the term: `grid::probe` picks the
+                // Implied by the LIKE (so is any part of the term: `users::probe` picks the
                 // cheapest), and what each backend's index serves.
                 let looked_up = t.lookup.part.as_deref().unwrap_or(&v);
                 let chars = looked_up.chars().count();

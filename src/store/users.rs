@@ -3,9 +3,9 @@
 use super::organizations::MembershipRow;
 use super::user_filter::{self, Bind, bind_all};
 use super::{Backend, Db, StoreResult, Tx, decode_json, on_db, on_tx};
+use crate::domain::query::View;
+use crate::domain::query::{SortColumn, UserFilter};
 use crate::domain::{OrganizationId, UserId};
-use crate::grid::filter::View;
-use crate::grid::{SortColumn, UserFilter};
 
 /// Role ids fixed by the first migration.
 pub const ADMIN_ROLE_ID: i64 = 1;
@@ -339,7 +339,7 @@ pub async fn count_matching_upto(db: &Db, f: &UserFilter, cap: i64) -> StoreResu
 }
 
 /// About `n` keys (username and email joined, as PostgreSQL's search table joins them) of
-/// users picked uniformly at random, for `grid::probe`: random ids between the smallest and
+/// users picked uniformly at random, for `users::probe`: random ids between the smallest and
 /// the largest, looked up by primary key (ids of deleted users find nothing). Whole pages
 /// (`TABLESAMPLE SYSTEM`) would be cheaper but hold neighbours, whose keys look alike,
 /// and made a rare part of a term look absent.

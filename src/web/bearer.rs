@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::accounts::oauth_apps::{BearerCaller, verify_bearer};
 use crate::error::AppError;
+use crate::oauth::apps::{BearerCaller, verify_bearer};
 use crate::state::AppState;
 use crate::web::api::errors::{BEARER_CHALLENGE, BEARER_INVALID_CHALLENGE};
 

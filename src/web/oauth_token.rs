@@ -11,7 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use crate::accounts::oauth_token::{self, TokenError, TokenRequest};
+use crate::oauth::token::{self as oauth_token, TokenError, TokenRequest};
 use crate::state::AppState;
 use crate::web::client_ip::ClientIp;
 

@@ -11,10 +11,11 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use crate::accounts::{Actor, Authority, authority, organizations};
+use crate::access::{Actor, Authority, authority};
 use crate::domain::AuthStatus;
 use crate::domain::OrganizationId;
 use crate::error::AppError;
+use crate::organizations;
 use crate::state::AppState;
 use crate::store::organizations::MembershipRow;
 use crate::store::users::{self, UserRow};
@@ -78,7 +79,7 @@ pub async fn sign_in(state: &AppState, session: &Session, user: &UserRow) -> Res
     }
     session.save().await.map_err(internal)?;
     if let Some(id) = session.id() {
-        crate::accounts::login::register_session(state, user.id, &id.to_string()).await?;
+        crate::users::login::register_session(state, user.id, &id.to_string()).await?;
     }
     Ok(())
 }

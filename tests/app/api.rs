@@ -456,9 +456,7 @@ async fn wsse_refusals_say_what_is_wrong(backend: Backend) {
     let now = app.state.clock.now();
     // Nonces are kept only while their token could be valid.
     assert_eq!(app.scalar("SELECT COUNT(*) FROM wsse_nonces").await, 1);
-    gatehouse::accounts::api_keys::purge_nonces(&app.state)
-        .await
-        .unwrap();
+    gatehouse::api_keys::purge_nonces(&app.state).await.unwrap();
     assert_eq!(app.scalar("SELECT COUNT(*) FROM wsse_nonces").await, 0);
 
     // A digest made with another key.
@@ -531,7 +529,7 @@ async fn wsse_refusals_say_what_is_wrong(backend: Backend) {
     );
 }
 
-/// Nonces are written in groups (`accounts::wsse_nonces`): the same token sent many times
+/// Nonces are written in groups (`api_keys::nonces`): the same token sent many times
 /// at once is still accepted once, and distinct tokens sent with it are all accepted.
 async fn a_nonce_sent_many_times_at_once_is_accepted_once(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {

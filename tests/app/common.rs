@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 
-use gatehouse::accounts::bootstrap::BootstrapAdmin;
 use gatehouse::config::Settings;
 use gatehouse::startup::Application;
 use gatehouse::state::AppState;
+use gatehouse::users::bootstrap::BootstrapAdmin;
 use rand::Rng;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::redirect::Policy;

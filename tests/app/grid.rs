@@ -604,7 +604,7 @@ async fn counts_stop_at_the_cap(backend: Backend) {
     assert_eq!(texts(&html, ".grid-count"), vec!["3 users, showing 1–3"]);
 }
 
-/// Above `grid::FEW_MATCHES` the grid pages the filtered set in SQL (deferred join, no
+/// Above `users::grid::FEW_MATCHES` the grid pages the filtered set in SQL (deferred join, no
 /// id list): every sort, both directions, on keys full of ties and NULLs, must still list
 /// each matching user exactly once across pages, in the order the sort asks for.
 async fn paging_a_large_set_never_repeats_or_skips(backend: Backend) {
@@ -683,12 +683,12 @@ async fn paging_a_large_set_never_repeats_or_skips(backend: Backend) {
     }
 }
 
-/// When the key sample says few users hold a search term (`grid::Frequency::Rare`), the
+/// When the key sample says few users hold a search term (`query::Frequency::Rare`), the
 /// statement hides the term from PostgreSQL's planner so that it keeps one plan for every
 /// such search instead of planning each one. It must find what the same search planned
 /// for its term finds, on both backends.
 async fn a_search_for_few_users_keeps_one_plan(backend: Backend) {
-    use gatehouse::grid::{
+    use gatehouse::domain::query::{
         Frequency, Lookup, SortColumn, TextField, TextFilter, TextOp, UserFilter,
     };
     use gatehouse::store::{
@@ -747,7 +747,7 @@ async fn a_search_for_few_users_keeps_one_plan(backend: Backend) {
 }
 
 /// The grid looks up only the cheapest part of an email "contains" term in the search
-/// index, or none for a common term (`grid::probe`); the users found must be those the
+/// index, or none for a common term (`users::probe`); the users found must be those the
 /// whole term finds.
 async fn email_search_through_a_cheaper_part_finds_the_same_users(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
@@ -756,7 +756,8 @@ async fn email_search_through_a_cheaper_part_finds_the_same_users(backend: Backe
     app.insert_bench_like_users(2000).await;
     app.login_as_admin().await;
     {
-        use gatehouse::grid::{Frequency, probe};
+        use gatehouse::domain::query::Frequency;
+        use gatehouse::users::probe;
         // Fewer users than a sample's size: the sample is all of them.
         let sample = gatehouse::store::users::key_sample(&app.state.db, 5000)
             .await

@@ -457,7 +457,7 @@ async fn queue_one(app: &TestApp, to: &str) -> i64 {
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    app.state.outbox.wake();
+    app.state.jobs.raise();
     id
 }
 
@@ -486,7 +486,7 @@ async fn a_live_worker_keeps_its_claim(backend: Backend) {
     let id = queue_one(&a, "kept@example.com").await;
     claimed(&a, id).await;
     let b = a.spawn_sibling(|s| s.mailer.dsn = fast_dsn).await;
-    b.state.outbox.wake();
+    b.state.jobs.raise();
     crate::mailbox::eventually("the slow delivery", 40, || async {
         (a.scalar(&format!(
             "SELECT COUNT(*) FROM mail_outbox WHERE id = {id} AND sent_at IS NOT NULL"

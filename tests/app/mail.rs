@@ -4,14 +4,14 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use gatehouse::accounts::Actor;
-use gatehouse::accounts::bootstrap::BootstrapAdmin;
-use gatehouse::accounts::passwords;
+use gatehouse::access::Actor;
 use gatehouse::config::Settings;
 use gatehouse::mail::{self, Email};
+use gatehouse::passwords;
 use gatehouse::startup::Application;
 use gatehouse::store::audit;
 use gatehouse::store::outbox::{self, OutboxEntry};
+use gatehouse::users::bootstrap::BootstrapAdmin;
 use reqwest::StatusCode;
 
 use crate::both_backends;
@@ -367,7 +367,7 @@ async fn admin_reset_blocks_login_and_ends_sessions(backend: Backend) {
         user_id: Some(1),
         name: "admin".into(),
         ip: Some("127.0.0.1".into()),
-        authority: gatehouse::accounts::Authority::System,
+        authority: gatehouse::access::Authority::System,
     };
     // Not on oneself.
     let own = passwords::request_reset(&app.state, &admin, 1).await;
@@ -443,7 +443,7 @@ async fn password_changed_email_never_contains_the_password(backend: Backend) {
         user_id: Some(1),
         name: "admin".into(),
         ip: None,
-        authority: gatehouse::accounts::Authority::System,
+        authority: gatehouse::access::Authority::System,
     };
     // The folder is made again when it went missing.
     std::fs::remove_dir(dir.path()).unwrap();
@@ -458,7 +458,7 @@ async fn password_changed_email_never_contains_the_password(backend: Backend) {
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    app.state.outbox.wake();
+    app.state.jobs.raise();
     let mails = wait_for_files(dir.path(), 1).await;
     let m = &mails[0];
     assert_eq!(m.subject, "Your Gatehouse password was changed");
@@ -498,7 +498,7 @@ async fn enqueue(app: &TestApp, emails: &[Email]) -> Vec<i64> {
         );
     }
     tx.commit().await.unwrap();
-    app.state.outbox.wake();
+    app.state.jobs.raise();
     ids
 }
 
@@ -543,7 +543,7 @@ async fn smtp_delivery_is_retried_until_the_server_is_back(backend: Backend) {
 
     // Back on the same port; nothing happens before the retry is due, then exactly once.
     smtp.restart().await;
-    app.state.outbox.wake();
+    app.state.jobs.raise();
     assert_eq!(
         row(&app, id).await.attempts,
         1,
@@ -598,7 +598,7 @@ async fn two_workers_never_send_a_row_twice(backend: Backend) {
         .map(|i| email(&format!("user{i}@example.com"), &format!("Message {i}")))
         .collect();
     enqueue(&a, &emails).await;
-    b.state.outbox.wake();
+    b.state.jobs.raise();
 
     let rows = eventually("every row to be sent", 60, || async {
         let rows = outbox_rows(&a).await;

@@ -42,7 +42,7 @@ fn master_keys() -> (&'static Path, &'static Path) {
         let dir = tempfile::tempdir().expect("temp dir");
         let private = dir.path().join("oauth_private.key");
         let public = dir.path().join("oauth_public.key");
-        gatehouse::accounts::oauth_keys::generate_files(&private, &public, false)
+        gatehouse::security::oauth_keys::generate_files(&private, &public, false)
             .expect("generate keys");
         (dir, private, public)
     });

@@ -8,10 +8,10 @@ use axum::http::request::Parts;
 
 use super::errors::ApiError;
 use super::wsse;
-use crate::accounts::Actor;
-use crate::accounts::api_keys::{ApiIdentity, WsseToken};
-use crate::accounts::oauth_apps::{BearerCaller, verify_bearer};
+use crate::access::Actor;
+use crate::api_keys::{ApiIdentity, WsseToken};
 use crate::error::AppError;
+use crate::oauth::apps::{BearerCaller, verify_bearer};
 use crate::state::AppState;
 use crate::store::oauth_apps::AppId;
 use crate::store::organizations::OrganizationRow;

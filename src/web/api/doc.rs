@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::users::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use super::wsse;
-use crate::grid::SortColumn;
+use crate::domain::query::SortColumn;
 use crate::state::AppState;
 use crate::web::session::PageCtx;
 

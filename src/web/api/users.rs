@@ -1,6 +1,6 @@
 //! The JSON:API `users` resource: `/api/users` and `/api/users/{id}`. The list is built on
 //! the grid's query model (`UserFilter`, `SortColumn`), and every change goes through the
-//! same rules as the back-office pages (`accounts::users`, `accounts::lifecycle`).
+//! same rules as the back-office pages (`users`, `users::lifecycle`).
 //!
 //! Who sees what: only members of the caller's organization exist here. An administrator
 //! manages them; anyone else sees and updates only themselves.
@@ -15,12 +15,12 @@ use serde_json::{Map, Value};
 use super::JsonApiBody;
 use super::caller::ApiCaller;
 use super::errors::{ApiError, document};
-use crate::accounts::{lifecycle, users as rules};
+use crate::domain::query::{SortColumn, TextField, TextFilter, TextOp, UserFilter};
 use crate::domain::{FieldError, PlainPassword, Profile, ProfileInput, UserId};
 use crate::error::AppError;
-use crate::grid::{SortColumn, TextField, TextFilter, TextOp, UserFilter};
 use crate::state::AppState;
 use crate::store::users::UserRow;
+use crate::users::{self as rules, lifecycle};
 
 pub const TYPE: &str = "users";
 pub const DEFAULT_PAGE_SIZE: u32 = 10;
@@ -343,9 +343,10 @@ fn parse_query(raw: Option<&str>, collection: bool) -> Result<Query, ApiError> {
 fn page_link(state: &AppState, q: &Query, page: u32) -> String {
     let mut pairs = q.kept.clone();
     pairs.push(("page[number]".into(), page.to_string()));
-    state
-        .settings
-        .public_link(&format!("/api/users?{}", crate::grid::encode(&pairs)))
+    state.settings.public_link(&format!(
+        "/api/users?{}",
+        crate::users::grid::encode(&pairs)
+    ))
 }
 
 /// The request header with which OroPlatform's JSON:API asks for the number of matches

@@ -1,5 +1,5 @@
 //! The WSSE scheme: reads the `X-WSSE` UsernameToken strictly and hands it to
-//! `accounts::api_keys::verify_wsse`. Every failure is a 401 with the WSSE challenge and a
+//! `api_keys::verify_wsse`. Every failure is a 401 with the WSSE challenge and a
 //! detail that says what is wrong with the token, never whether the username exists.
 
 use axum::http::{HeaderMap, HeaderValue};
@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::errors::ApiError;
-use crate::accounts::api_keys::{self, ApiIdentity, WsseToken};
+use crate::api_keys::{self, ApiIdentity, WsseToken};
 use crate::state::AppState;
 
 pub const HEADER: &str = "X-WSSE";

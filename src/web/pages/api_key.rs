@@ -6,8 +6,8 @@ use axum::response::Redirect;
 use tower_sessions::Session;
 
 use super::user_actions::back_to;
-use crate::accounts::Actor;
-use crate::accounts::api_keys::{self, StoredKey};
+use crate::access::Actor;
+use crate::api_keys::{self, StoredKey};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::input::Form;

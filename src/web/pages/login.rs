@@ -8,10 +8,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::{Expiry, Session};
 
-use crate::accounts::login;
 use crate::domain::PlainPassword;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::users::login;
 use crate::web::client_ip::ClientIp;
 use crate::web::input::{Form, Query};
 use crate::web::session::{self, FlashKind, PageCtx};

@@ -6,10 +6,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use super::user_actions::{ConfirmPage, back_to};
-use crate::accounts::{lifecycle, passwords};
+use crate::domain::query::UserFilter;
 use crate::error::{AppError, AppResult};
-use crate::grid::{self, UserFilter};
+use crate::passwords;
 use crate::state::AppState;
+use crate::users::grid;
+use crate::users::lifecycle;
 use crate::web::input::Form;
 use crate::web::session::{self, AdminActor, FlashKind, PageCtx};
 

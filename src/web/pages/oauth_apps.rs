@@ -14,11 +14,11 @@ use tower_sessions::Session;
 use super::login::safe_next;
 use super::oauth_credentials::{hand_over, owner_page};
 use super::user_actions::ConfirmPage;
-use crate::accounts::Actor;
-use crate::accounts::oauth_apps::{self, AppInput, AppRow};
-use crate::accounts::oauth_keys::KEYS_MISSING;
+use crate::access::Actor;
 use crate::domain::{FieldError, OrganizationId, UserId};
 use crate::error::{AppError, AppResult};
+use crate::oauth::apps::{self as oauth_apps, AppInput, AppRow};
+use crate::security::oauth_keys::KEYS_MISSING;
 use crate::state::AppState;
 use crate::store::oauth_apps::{AppFilter, AppId};
 use crate::store::users::UserRow;
@@ -191,8 +191,8 @@ pub async fn section(
     ctx: &PageCtx,
     q: &SectionQuery,
 ) -> AppResult<OauthSection> {
-    let memberships = crate::accounts::organizations::memberships(state, owner.id).await?;
-    let workable = crate::accounts::organizations::workable_of(&memberships);
+    let memberships = crate::organizations::memberships(state, owner.id).await?;
+    let workable = crate::organizations::workable_of(&memberships);
     let filter = AppFilter {
         owner: Some(owner.id),
         name_like: oauth_apps::name_pattern(&q.oauth_name),
@@ -578,7 +578,7 @@ pub async fn list(
     let page = q.page.parse::<i64>().unwrap_or(1).max(1);
     let (apps, total) =
         oauth_apps::list(&state, &a.actor, filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
-    let orgs = crate::accounts::organizations::choices(&state, &a.actor).await?;
+    let orgs = crate::organizations::choices(&state, &a.actor).await?;
     let link = |p: i64| {
         let query: String = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("name", &q.name)

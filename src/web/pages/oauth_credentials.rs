@@ -15,10 +15,10 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-use crate::accounts::api_key_cipher::Sealed;
-use crate::accounts::oauth_apps::{self, Credentials};
 use crate::domain::UserId;
 use crate::error::{AppError, AppResult};
+use crate::oauth::apps::{self as oauth_apps, Credentials};
+use crate::security::cipher::Sealed;
 use crate::state::AppState;
 use crate::store::oauth_apps::AppId;
 use crate::web::session::{PageCtx, UserActor};

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::login::safe_next;
-use crate::accounts::organizations;
 use crate::error::{AppError, AppResult};
+use crate::organizations;
 use crate::state::AppState;
 use crate::web::input::Form;
 use crate::web::session::{self, AdminActor, CurrentOrg, CurrentUser, FlashKind, PageCtx};

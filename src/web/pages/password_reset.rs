@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::accounts::passwords::{self, InvalidResetLink};
 use crate::domain::{FieldError, PlainPassword};
 use crate::error::{AppError, AppResult};
+use crate::passwords::{self, InvalidResetLink};
 use crate::state::AppState;
 use crate::web::client_ip::ClientIp;
 use crate::web::input::Form;

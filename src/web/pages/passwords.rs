@@ -11,10 +11,11 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::user_actions::back_to;
-use crate::accounts::{login, passwords, users};
 use crate::domain::{FieldError, PlainPassword};
 use crate::error::{AppError, AppResult};
+use crate::passwords;
 use crate::state::AppState;
+use crate::users::{self, login};
 use crate::web::input::{Form, Query};
 use crate::web::session::{self, AdminActor, CurrentUser, FlashKind, PageCtx, UserActor};
 

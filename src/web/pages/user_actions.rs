@@ -8,9 +8,9 @@ use axum::response::Redirect;
 use tower_sessions::Session;
 
 use super::login::safe_next;
-use crate::accounts::lifecycle;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::users::lifecycle;
 use crate::web::input::Form;
 use crate::web::session::{self, AdminActor, FlashKind, PageCtx};
 
@@ -100,7 +100,7 @@ pub async fn delete_confirm(
     State(state): State<AppState>,
     Path(id): Path<i64>,
 ) -> AppResult<ConfirmPage> {
-    let user = crate::accounts::users::get(&state, &a.actor, id).await?;
+    let user = crate::users::get(&state, &a.actor, id).await?;
     if let Some(reason) = lifecycle::delete_blocker(&state, &a.actor, id).await? {
         return Err(AppError::Conflict(reason));
     }

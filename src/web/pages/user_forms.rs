@@ -8,11 +8,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
-use crate::accounts::users::{self, NewUserInput, ROLES, UpdateUserInput};
-use crate::accounts::{Actor, organizations};
+use crate::access::Actor;
 use crate::domain::{FieldError, PlainPassword, Profile, ProfileInput};
 use crate::error::{AppError, AppResult};
+use crate::organizations;
 use crate::state::AppState;
+use crate::users::{self, NewUserInput, ROLES, UpdateUserInput};
 use crate::web::input::Form;
 use crate::web::session::{self, AdminActor, CurrentOrg, FlashKind, PageCtx};
 

@@ -8,11 +8,12 @@ use axum::http::header;
 use super::UserView;
 use super::api_key::ApiKeyField;
 use super::oauth_apps::{self, OauthSection, SectionQuery};
-use crate::accounts::{Actor, lifecycle};
+use crate::access::Actor;
 use crate::domain::AuthStatus;
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::store::{audit, users, users::UserRow};
+use crate::users::lifecycle;
 use crate::web::input::Query;
 use crate::web::session::{AdminActor, PageCtx, UserActor};
 
@@ -61,7 +62,7 @@ pub async fn view(
     Path(id): Path<i64>,
     Query(oauth_q): Query<SectionQuery>,
 ) -> AppResult<PrivatePage> {
-    let user = crate::accounts::users::get(&state, &actor, id).await?;
+    let user = crate::users::get(&state, &actor, id).await?;
     let is_self = user.id == admin.id;
     let buttons = AdminButtons {
         enable: !user.enabled,

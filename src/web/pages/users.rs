@@ -7,13 +7,12 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::UserView;
-use crate::accounts::views;
 use crate::domain::AuthStatus;
+use crate::domain::query::{DateField, SortColumn, TextField, TextOp, View};
 use crate::error::AppResult;
-use crate::grid::{
-    self, DateField, GridParams, GridQuery, PAGE_SIZES, SortColumn, TextField, TextOp, View,
-};
 use crate::state::AppState;
+use crate::users::grid::{self, GridParams, GridQuery, PAGE_SIZES};
+use crate::users::views;
 use crate::web::input::Query;
 use crate::web::session::{AdminActor, PageCtx};
 

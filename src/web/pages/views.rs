@@ -5,9 +5,9 @@ use axum::response::Redirect;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::accounts::views;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::users::views;
 use crate::web::input::Form;
 use crate::web::session::{self, AdminActor, FlashKind};
 
@@ -45,7 +45,7 @@ pub async fn save(
     let back = match &result {
         Ok((id, query)) if query.is_empty() => format!("/admin/user?saved={id}"),
         Ok((id, query)) => format!("/admin/user?{query}&saved={id}"),
-        Err(_) => crate::grid::parse_query_string(&f.query)
+        Err(_) => crate::users::grid::parse_query_string(&f.query)
             .map(|q| format!("/admin/user?{}", q.view_query()))
             .unwrap_or_else(|_| "/admin/user".to_owned()),
     };

@@ -1,6 +1,6 @@
 //! Signing in: password verification, the failure counter and lock-out.
 
-use super::throttle::{Attempt, Gate};
+use crate::access::throttle::{Attempt, Gate};
 use crate::domain::{AuthStatus, PlainPassword};
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -80,7 +80,7 @@ pub async fn login(
     let standing = match &user {
         None => Err(LoginRefusal::BadCredentials),
         Some(u) => match standing(u) {
-            Ok(()) if super::organizations::initial(state, u.id).await?.is_none() => {
+            Ok(()) if crate::organizations::initial(state, u.id).await?.is_none() => {
                 Err(LoginRefusal::NoOrganization)
             }
             other => other,
@@ -163,7 +163,7 @@ pub fn standing(user: &UserRow) -> Result<(), LoginRefusal> {
 
 /// Records which user a freshly signed-in session belongs to.
 pub async fn register_session(state: &AppState, user_id: i64, session_id: &str) -> AppResult<()> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     crate::store::lifecycle::register_session(&mut tx, session_id, user_id, state.clock.now())
         .await?;
     tx.commit().await?;
@@ -172,7 +172,8 @@ pub async fn register_session(state: &AppState, user_id: i64, session_id: &str) 
 
 /// Forgets which user owned sessions that have expired.
 pub async fn prune_sessions(state: &AppState) -> AppResult<()> {
-    let mut tx = state.db.begin().await?;
+    crate::store::sessions::delete_expired(&state.db).await?;
+    let mut tx = state.begin().await?;
     crate::store::lifecycle::prune_session_map(&mut tx).await?;
     tx.commit().await?;
     Ok(())

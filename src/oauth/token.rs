@@ -23,11 +23,11 @@ use oxide_auth_async::endpoint::{Endpoint, OwnerSolicitor};
 use oxide_auth_async::primitives::{Authorizer, Issuer, Registrar};
 use serde::{Deserialize, Serialize};
 
-use super::oauth_keys::SigningKeys;
-use super::throttle::{Attempt, Gate};
+use crate::access::throttle::{Attempt, Gate};
 use crate::domain::AuthStatus;
 use crate::domain::oauth::secret_matches;
 use crate::error::AppError;
+use crate::security::oauth_keys::SigningKeys;
 use crate::state::AppState;
 use crate::store::oauth_apps::{self, ClientRow};
 

@@ -1,13 +1,20 @@
 //! Creating and editing users: profile, roles, organizations, initial password.
 
+pub mod bootstrap;
+pub mod grid;
+pub mod lifecycle;
+pub mod login;
+pub mod probe;
+pub mod views;
+
 use std::collections::BTreeSet;
 
-use super::Actor;
-use super::authority::managed_user;
+use crate::access::Actor;
+use crate::access::authority::managed_user;
 use crate::domain::{FieldError, OrganizationId, PlainPassword, Profile, ProfileInput, UserId};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::lifecycle::{self, AuditMeta};
+use crate::store::lifecycle::{self as lifecycle_store, AuditMeta};
 use crate::store::{self, Tx, audit, organizations, users};
 
 pub use crate::store::users::{ADMIN_ROLE_ID, USER_ROLE_ID};
@@ -111,7 +118,7 @@ async fn check_roles_and_orgs(
     if roles.iter().any(|r| !ROLES.iter().any(|(id, _)| id == r)) {
         errors.push(FieldError::new("roles", "Choose roles from the list."));
     }
-    let known: BTreeSet<OrganizationId> = super::organizations::choices(state, actor)
+    let known: BTreeSet<OrganizationId> = crate::organizations::choices(state, actor)
         .await?
         .into_iter()
         .map(|(id, _)| id)
@@ -185,7 +192,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: NewUserInput) -> App
     let p = &input.profile;
     let (ukey, ekey) = (p.username.key(), p.email.key());
 
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     uniqueness(&mut tx, p, None).await?;
     let id = users::insert(
         &mut tx,
@@ -272,7 +279,7 @@ pub async fn update(
     let p = &input.profile;
     let (ukey, ekey) = (p.username.key(), p.email.key());
 
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     uniqueness(&mut tx, p, Some(id)).await?;
     users::update_profile(&mut tx, id, &profile_row(p, &ukey, &ekey), now)
         .await
@@ -286,16 +293,16 @@ pub async fn update(
             ip: actor.ip.as_deref(),
             now,
         };
-        let only = crate::grid::UserFilter::only(vec![id]);
-        lifecycle::set_enabled(&mut tx, &only, input.enabled, None, &meta).await?;
+        let only = crate::domain::query::UserFilter::only(vec![id]);
+        lifecycle_store::set_enabled(&mut tx, &only, input.enabled, None, &meta).await?;
     }
-    if loses_admin && lifecycle::count_admins(&mut tx, true).await? == 0 {
+    if loses_admin && lifecycle_store::count_admins(&mut tx, true).await? == 0 {
         return Err(AppError::Validation(vec![FieldError::new(
             "roles",
             "This is the last enabled administrator: the Administrator role stays.",
         )]));
     }
-    if !input.enabled && lifecycle::count_admins(&mut tx, true).await? == 0 {
+    if !input.enabled && lifecycle_store::count_admins(&mut tx, true).await? == 0 {
         return Err(AppError::Validation(vec![FieldError::new(
             "enabled",
             "The last enabled administrator cannot be disabled.",
@@ -388,12 +395,12 @@ pub async fn get_in(
 pub async fn list(
     state: &AppState,
     actor: &Actor,
-    filter: crate::grid::UserFilter,
-    sort: &[(crate::grid::SortColumn, bool)],
+    filter: crate::domain::query::UserFilter,
+    sort: &[(crate::domain::query::SortColumn, bool)],
     (limit, offset): (i64, i64),
     with_count: bool,
 ) -> AppResult<(Vec<users::UserRow>, Option<i64>)> {
-    let filter = super::authority::restrict(actor, filter);
+    let filter = crate::access::authority::restrict(actor, filter);
     let rows = users::page_sorted(&state.db, &filter, sort, limit, offset).await?;
     let total = if with_count {
         Some(users::count_matching(&state.db, &filter).await?)

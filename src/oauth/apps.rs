@@ -3,14 +3,14 @@
 //! application in one transaction with its audit entry. `verify_bearer` turns an access
 //! token back into the user and organization it acts as.
 
-use super::Actor;
-use super::authority::managed_user;
-use super::oauth_keys::KEYS_MISSING;
-use super::oauth_token::{AccessClaims, client_allowed};
+use crate::access::Actor;
+use crate::access::authority::managed_user;
 use crate::domain::oauth::{AppName, ClientSecret, generate_client_id};
 use crate::domain::{FieldError, OrganizationId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, templates};
+use crate::oauth::token::{AccessClaims, client_allowed};
+use crate::security::oauth_keys::KEYS_MISSING;
 use crate::state::AppState;
 use crate::store::oauth_apps::{self, AppFilter, AppId, NewApp};
 use crate::store::organizations::{self, OrganizationRow};
@@ -133,7 +133,7 @@ async fn prepare_new(
     if !state.oauth_keys.available() {
         return Err(AppError::Conflict(KEYS_MISSING.into()));
     }
-    let orgs = super::organizations::workable(state, owner_id).await?;
+    let orgs = crate::organizations::workable(state, owner_id).await?;
     Ok((owner, orgs))
 }
 
@@ -186,7 +186,7 @@ pub async fn create(
     let client_id = generate_client_id();
     let secret = ClientSecret::generate();
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     // A clash of two 190-bit random ids is not a case worth a retry loop.
     let id = oauth_apps::insert(
         &mut tx,
@@ -222,7 +222,6 @@ pub async fn create(
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    state.outbox.wake();
     Ok(Credentials { app, secret })
 }
 
@@ -260,7 +259,7 @@ pub async fn update(
     let app = find(state, actor, id).await?;
     let name = AppName::parse(name)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     if !oauth_apps::update(&mut tx, id, name.as_str(), active, now).await? {
         return Err(AppError::NotFound);
     }
@@ -296,7 +295,7 @@ pub async fn set_active(
 ) -> AppResult<AppRow> {
     let app = find(state, actor, id).await?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     if oauth_apps::set_active(&mut tx, id, active, now).await? {
         let action = if active {
             "oauth_app.activated"
@@ -312,7 +311,7 @@ pub async fn set_active(
 pub async fn delete(state: &AppState, actor: &Actor, id: AppId) -> AppResult<AppRow> {
     let app = find(state, actor, id).await?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     if !oauth_apps::delete(&mut tx, id).await? {
         return Err(AppError::NotFound);
     }
@@ -346,7 +345,7 @@ pub async fn regenerate_secret(
     let app = find(state, actor, id).await?;
     let secret = ClientSecret::generate();
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     if !oauth_apps::set_secret_hash(&mut tx, id, &secret.hash(), now).await? {
         return Err(AppError::NotFound);
     }
@@ -374,7 +373,7 @@ pub struct BearerCaller {
     /// The organization the application belongs to: the request works within it.
     pub organization: OrganizationRow,
     /// What the owner may manage now.
-    pub authority: super::Authority,
+    pub authority: crate::access::Authority,
     pub app_id: AppId,
     pub client_id: String,
 }
@@ -416,7 +415,7 @@ pub async fn verify_bearer(state: &AppState, token: &str) -> AppResult<BearerCal
     let owner = users::find_with_organizations(&state.db, client.owner_id)
         .await?
         .ok_or_else(|| refuse("owner gone"))?;
-    let authority = super::authority::of_user(owner.user.is_admin, &owner.organizations);
+    let authority = crate::access::authority::of_user(owner.user.is_admin, &owner.organizations);
     let user = owner.user;
     let organization = organizations::find(&state.db, client.organization_id)
         .await?

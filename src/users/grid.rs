@@ -1,15 +1,14 @@
-//! The users grid's query model: the view, filters, sort and paging, parsed from the URL
-//! (the whole grid state lives there) into a `UserFilter` and allow-listed sort columns.
-
-pub mod filter;
-pub mod probe;
+//! The users grid: its state in the URL (view, filters, sort, paging) parsed into the
+//! query model (`domain::query`), and one page of it as an actor may see it.
 
 use std::collections::HashMap;
 
 use time::macros::format_description;
 
-pub use filter::{
-    DateField, DateRange, Frequency, Lookup, TextField, TextFilter, TextOp, UserFilter, View,
+use super::probe;
+use crate::domain::query::{
+    DateField, DateRange, Frequency, Lookup, SortColumn, TextField, TextFilter, TextOp, UserFilter,
+    View,
 };
 
 use crate::domain::AuthStatus;
@@ -21,52 +20,6 @@ pub const PAGE_SIZES: [u32; 4] = [10, 25, 50, 100];
 pub const DEFAULT_PAGE_SIZE: u32 = 25;
 /// Longest text filter accepted; longer values are refused, not truncated.
 const MAX_FILTER_LEN: usize = 255;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortColumn {
-    Username,
-    Email,
-    FirstName,
-    LastName,
-    Enabled,
-    AuthStatus,
-    LastLogin,
-    CreatedAt,
-    UpdatedAt,
-}
-
-impl SortColumn {
-    pub const ALL: [SortColumn; 9] = [
-        Self::Username,
-        Self::Email,
-        Self::FirstName,
-        Self::LastName,
-        Self::Enabled,
-        Self::AuthStatus,
-        Self::LastLogin,
-        Self::CreatedAt,
-        Self::UpdatedAt,
-    ];
-
-    /// The name used in URLs (and in the API's `sort`).
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::Username => "username",
-            Self::Email => "email",
-            Self::FirstName => "firstName",
-            Self::LastName => "lastName",
-            Self::Enabled => "enabled",
-            Self::AuthStatus => "authStatus",
-            Self::LastLogin => "lastLogin",
-            Self::CreatedAt => "createdAt",
-            Self::UpdatedAt => "updatedAt",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.key() == s)
-    }
-}
 
 /// The grid state as it arrives in the query string, before validation. Unknown
 /// parameters are ignored (a bookmarked URL from an older version still opens).
@@ -384,11 +337,11 @@ pub const FEW_MATCHES: i64 = 500;
 /// One page of the users grid as `actor` sees it: only the users they manage.
 pub async fn load(
     state: &AppState,
-    actor: &crate::accounts::Actor,
+    actor: &crate::access::Actor,
     q: &GridQuery,
 ) -> AppResult<GridPage> {
     actor.require_admin()?;
-    let reachable = crate::accounts::authority::restrict(actor, q.filter.clone());
+    let reachable = crate::access::authority::restrict(actor, q.filter.clone());
     let filter = with_lookups(state, &reachable).await;
     let offset = q.offset();
     let listed = |counting| {

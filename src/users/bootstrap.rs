@@ -1,11 +1,11 @@
 //! The first administrator, created when `serve` finds no users at all.
 
-use super::Actor;
-use super::users::{self, NewUserInput};
+use crate::access::Actor;
 use crate::domain::{Email, PlainPassword, Profile, Username};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store;
+use crate::users::{self, NewUserInput};
 
 pub struct BootstrapAdmin {
     pub username: String,

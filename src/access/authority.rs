@@ -11,9 +11,9 @@
 use std::collections::BTreeSet;
 
 use super::Actor;
+use crate::domain::query::UserFilter;
 use crate::domain::{OrganizationId, UserId};
 use crate::error::{AppError, AppResult};
-use crate::grid::UserFilter;
 use crate::state::AppState;
 use crate::store::organizations::MembershipRow;
 use crate::store::users::{self, UserWithOrganizations};

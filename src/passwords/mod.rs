@@ -11,9 +11,9 @@ use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::Actor;
-use super::authority::{managed_user, restrict};
-use super::throttle::{Attempt, Gate};
+use crate::access::Actor;
+use crate::access::authority::{managed_user, restrict};
+use crate::access::throttle::{Attempt, Gate};
 use crate::domain::{FieldError, PlainPassword, UserId};
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, templates};
@@ -64,7 +64,7 @@ pub async fn request_reset(state: &AppState, actor: &Actor, id: UserId) -> AppRe
         ));
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     let user = issue(
         state,
         &mut tx,
@@ -78,7 +78,6 @@ pub async fn request_reset(state: &AppState, actor: &Actor, id: UserId) -> AppRe
     .await?
     .ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    state.outbox.wake();
     Ok(user)
 }
 
@@ -98,7 +97,7 @@ pub async fn request_reset_many(
     ids: &[UserId],
 ) -> AppResult<Vec<ResetUser>> {
     actor.require_admin()?;
-    let reachable = restrict(actor, crate::grid::UserFilter::only(ids.to_vec()));
+    let reachable = restrict(actor, crate::domain::query::UserFilter::only(ids.to_vec()));
     let ids = users::ids_matching(&state.db, &reachable).await?;
     reset_reachable(state, actor, &ids).await
 }
@@ -123,7 +122,7 @@ async fn reset_reachable(
         now,
     };
     let details = audit_details(true);
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     let mut done = Vec::new();
     for chunk in ids.chunks(MASS_CHUNK) {
         let users = password_resets::begin_many(&mut tx, chunk, now).await?;
@@ -149,7 +148,6 @@ async fn reset_reachable(
         done.extend(users);
     }
     tx.commit().await?;
-    state.outbox.wake();
     Ok(done)
 }
 
@@ -189,12 +187,11 @@ pub async fn forgot_password(state: &AppState, login: &str, ip: &str) -> AppResu
         user_id: None,
         name: "self-service".into(),
         ip: Some(ip.to_owned()),
-        authority: super::Authority::User,
+        authority: crate::access::Authority::User,
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     issue(state, &mut tx, &actor, user.id, Issue::SelfService, now).await?;
     tx.commit().await?;
-    state.outbox.wake();
     Ok(())
 }
 
@@ -235,7 +232,7 @@ pub async fn complete_reset(
     let now = state.clock.now();
     let hash = token_hash(token);
 
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     let Some(user_id) = password_resets::consume(&mut tx, &hash, now).await? else {
         return Ok(Err(InvalidResetLink));
     };
@@ -385,7 +382,7 @@ pub async fn change_by_admin(
         .check("password", new_password)?;
     let hash = state.hashing.hash(new_password).await?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     let changed = password_resets::set_password(&mut tx, id, &hash, now)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -394,7 +391,6 @@ pub async fn change_by_admin(
     notify_password_changed_by_admin(state, &mut tx, &changed.email, &changed.username, actor)
         .await?;
     tx.commit().await?;
-    state.outbox.wake();
     Ok(changed)
 }
 
@@ -433,7 +429,7 @@ pub async fn change_own(
     }
     let hash = state.hashing.hash(new_password).await?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     password_resets::set_password(&mut tx, user.id, &hash, now)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -473,7 +469,7 @@ async fn record_change(
 pub async fn reset_selection(
     state: &AppState,
     actor: &Actor,
-    selection: &crate::grid::UserFilter,
+    selection: &crate::domain::query::UserFilter,
 ) -> AppResult<usize> {
     actor.require_admin()?;
     let ids = users::ids_matching(&state.db, &restrict(actor, selection.clone())).await?;

@@ -1,24 +1,9 @@
-//! The rules. Each public function is one use case, run in one transaction, with its audit
-//! entry. Web pages, mass actions, the API and the CLI all call these.
+//! Who is acting and what they may do, for every capability: the `Actor` each use case
+//! receives, its `Authority` (who may manage whom), and the throttling of failed
+//! credentials.
 
-pub mod api_key_cipher;
-pub mod api_keys;
 pub mod authority;
-pub mod bootstrap;
-pub mod exports;
-pub mod exports_notify;
-pub mod hashing;
-pub mod lifecycle;
-pub mod login;
-pub mod oauth_apps;
-pub mod oauth_keys;
-pub mod oauth_token;
-pub mod organizations;
-pub mod passwords;
 pub mod throttle;
-pub mod users;
-pub mod views;
-pub mod wsse_nonces;
 
 use crate::domain::{OrganizationId, UserId};
 use crate::error::{AppError, AppResult};

@@ -1,6 +1,6 @@
 //! Organizations: managing them, and which one a signed-in user works in.
 
-use super::Actor;
+use crate::access::Actor;
 use crate::domain::{FieldError, OrganizationId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -71,7 +71,7 @@ pub async fn create(state: &AppState, actor: &Actor, name: &str) -> AppResult<Or
     actor.require_global()?;
     let (name, key) = parse_name(name)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     let id = organizations::insert(&mut tx, &name, &key, now)
         .await
         .map_err(name_taken)?;
@@ -93,7 +93,7 @@ pub async fn rename(
     actor.require_organization(id)?;
     let (name, key) = parse_name(name)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     if !organizations::rename(&mut tx, id, &name, &key, now)
         .await
         .map_err(name_taken)?
@@ -129,7 +129,7 @@ pub async fn set_enabled(
         ));
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     organizations::set_enabled(&mut tx, id, enabled, now).await?;
     let action = if enabled {
         "organization.enabled"
@@ -155,7 +155,7 @@ pub async fn set_global(
         .await?
         .ok_or(AppError::NotFound)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     organizations::set_global(&mut tx, id, global, now).await?;
     if !global && organizations::count_global(&mut tx).await? == 0 {
         return Err(AppError::Conflict(format!(
@@ -186,7 +186,7 @@ pub async fn delete(
         .await?
         .ok_or(AppError::NotFound)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     let deps = organizations::dependents(&mut tx, id).await?;
     if !deps.is_empty() {
         let what = deps
@@ -264,7 +264,7 @@ pub async fn switch(state: &AppState, user: UserId, to: OrganizationId) -> AppRe
             "You do not belong to this organization.".into(),
         ));
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     organizations::remember_last_used(&mut tx, user, to).await?;
     tx.commit().await?;
     Ok(name)

@@ -1,11 +1,11 @@
 //! Enable, disable, activate and delete: each one use case in one transaction with its
 //! audit entries, shared by the user page, the row and mass actions and the API.
 
-use super::Actor;
-use super::authority::{managed_user, restrict};
+use crate::access::Actor;
+use crate::access::authority::{managed_user, restrict};
 use crate::domain::UserId;
+use crate::domain::query::UserFilter;
 use crate::error::{AppError, AppResult};
-use crate::grid::UserFilter;
 use crate::state::AppState;
 use crate::store::lifecycle::{self, AuditMeta};
 use crate::store::users::{self, UserRow};
@@ -41,7 +41,7 @@ pub async fn set_enabled(
     // "All matching" and a list of ids alike reach only the users this actor manages.
     let selection = &restrict(actor, selection.clone());
     let meta = meta(state, actor);
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     let skip = if enabled { None } else { actor.user_id };
     let skipped_self = match skip {
         Some(me) => lifecycle::selection_contains(&mut tx, selection, me).await?,
@@ -84,7 +84,7 @@ pub async fn activate(state: &AppState, actor: &Actor, id: UserId) -> AppResult<
     actor.require_admin()?;
     let user = managed_user(state, actor, id).await?.user;
     let meta = meta(state, actor);
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     if !lifecycle::activate(&mut tx, id, &meta).await? {
         return Err(AppError::Conflict(format!(
             "User {} is not locked.",
@@ -104,7 +104,7 @@ pub async fn delete_blocker(
 ) -> AppResult<Option<String>> {
     actor.require_admin()?;
     managed_user(state, actor, id).await?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     let reason = blocker(&mut tx, actor, id).await?;
     drop(tx);
     Ok(reason)
@@ -147,7 +147,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: UserId) -> AppResult<Us
     actor.require_admin()?;
     let user = managed_user(state, actor, id).await?.user;
     let meta = meta(state, actor);
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     if let Some(reason) = blocker(&mut tx, actor, id).await? {
         return Err(AppError::Conflict(reason));
     }

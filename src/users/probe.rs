@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use tokio::sync::Mutex;
 
-use super::{Frequency, Lookup};
+use crate::domain::query::{Frequency, Lookup};
 
 /// Keys sampled at random (username and email joined, as the indexes join them), indexed
 /// once when taken: for each run of 3 and of 4 bytes, which sampled keys hold it.

@@ -1,23 +1,27 @@
 //! Exporting users to CSV: requesting a job, the exportable fields, and who may download.
 
+pub mod csv;
+pub mod files;
+pub mod notify;
+
 use std::path::PathBuf;
 
-use super::Actor;
+use crate::access::Actor;
 use crate::config::EXPORTABLE_FIELDS;
 use crate::domain::FieldError;
 use crate::error::{AppError, AppResult};
-use crate::grid;
 use crate::state::AppState;
 use crate::store::audit;
 use crate::store::exports;
+use crate::users::grid;
 
 /// The users an export job writes: its filter narrowed to what its requester manages when
 /// it runs (a requester who no longer administers users gets a failed job, not a file).
 pub async fn job_filter(
     state: &AppState,
     requested_by: crate::domain::UserId,
-    filter: grid::UserFilter,
-) -> AppResult<grid::UserFilter> {
+    filter: crate::domain::query::UserFilter,
+) -> AppResult<crate::domain::query::UserFilter> {
     let requester = crate::store::users::find_with_organizations(&state.db, requested_by)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -25,10 +29,13 @@ pub async fn job_filter(
         user_id: Some(requested_by),
         name: requester.user.username.clone(),
         ip: None,
-        authority: super::authority::of_user(requester.user.is_admin, &requester.organizations),
+        authority: crate::access::authority::of_user(
+            requester.user.is_admin,
+            &requester.organizations,
+        ),
     };
     actor.require_admin()?;
-    Ok(super::authority::restrict(&actor, filter))
+    Ok(crate::access::authority::restrict(&actor, filter))
 }
 
 const FIELDS_SETTING: &str = "export.fields";
@@ -67,7 +74,7 @@ pub async fn set_fields(state: &AppState, actor: &Actor, chosen: &[String]) -> A
     }
     let now = state.clock.now();
     let value = chosen.join(",");
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     exports::set_setting(&mut tx, FIELDS_SETTING, &value, now).await?;
     audit::record(
         &mut tx,
@@ -99,7 +106,7 @@ pub async fn request(state: &AppState, actor: &Actor, view: Option<&str>) -> App
     };
     let fields = fields(state).await?.join(",");
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     let id = exports::insert(&mut tx, requester, query.as_deref(), &fields, now).await?;
     audit::record(
         &mut tx,
@@ -117,8 +124,34 @@ pub async fn request(state: &AppState, actor: &Actor, view: Option<&str>) -> App
     )
     .await?;
     tx.commit().await?;
-    crate::jobs::wake_exports(state);
     Ok(id)
+}
+
+/// Records how an export job ended, with the email to its requester, in one transaction:
+/// the email exists exactly when the result does.
+pub async fn record(
+    state: &AppState,
+    job: &crate::store::exports::JobRow,
+    how: crate::jobs::runner::Settle<(i64, String, i64)>,
+) -> AppResult<()> {
+    use crate::jobs::runner::Settle;
+    let now = state.clock.now();
+    let mut tx = state.begin().await?;
+    match how {
+        Settle::Done((rows, file, size)) => {
+            let expires = now + i64::from(state.settings.export.retention_days) * 86_400;
+            exports::finish(&mut tx, job.id, rows, &file, size, now, expires).await?;
+            notify::finished(state, &mut tx, job, rows, expires).await?;
+        }
+        Settle::RetryAt(_, reason) | Settle::GiveUp(reason) => {
+            tracing::error!(job = job.id, error = %reason, "export failed");
+            exports::fail(&mut tx, job.id, &reason, now).await?;
+            notify::failed(state, &mut tx, job, &reason).await?;
+        }
+        Settle::Release => return Ok(()),
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// How many of an administrator's latest exports the grid lists.

@@ -1,11 +1,11 @@
 //! Saved grid views: an administrator's named filters and sort, one of them the default.
 
-use super::Actor;
+use crate::access::Actor;
 use crate::domain::FieldError;
 use crate::error::{AppError, AppResult};
-use crate::grid;
 use crate::state::AppState;
 use crate::store::{self, grid_context, views};
+use crate::users::grid;
 
 pub use crate::store::grid_context::GridContext;
 pub use crate::store::views::ViewRow;
@@ -20,8 +20,7 @@ fn owner(actor: &Actor) -> AppResult<i64> {
 /// the actor's latest exports, in one read.
 pub async fn grid_context(state: &AppState, actor: &Actor) -> AppResult<GridContext> {
     let owner = owner(actor)?;
-    let mut context =
-        grid_context::load(&state.db, owner, crate::accounts::exports::RECENT).await?;
+    let mut context = grid_context::load(&state.db, owner, crate::exports::RECENT).await?;
     // The organization filter offers only what the actor manages.
     context
         .organizations
@@ -64,7 +63,7 @@ pub async fn save(
     // for a query the grid would refuse.
     let canonical = grid::parse_query_string(query)?.view_query();
     let name = parse_name(name)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     let id = views::insert(&mut tx, owner(actor)?, &name, &canonical, state.clock.now())
         .await
         .map_err(name_taken)?;
@@ -74,7 +73,7 @@ pub async fn save(
 
 pub async fn rename(state: &AppState, actor: &Actor, id: i64, name: &str) -> AppResult<()> {
     let name = parse_name(name)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     if !views::rename(&mut tx, owner(actor)?, id, &name)
         .await
         .map_err(name_taken)?
@@ -86,7 +85,7 @@ pub async fn rename(state: &AppState, actor: &Actor, id: i64, name: &str) -> App
 }
 
 pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     if !views::delete(&mut tx, owner(actor)?, id).await? {
         return Err(AppError::NotFound);
     }
@@ -95,7 +94,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: i64) -> AppResult<()> {
 }
 
 pub async fn set_default(state: &AppState, actor: &Actor, id: Option<i64>) -> AppResult<()> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     if !views::set_default(&mut tx, owner(actor)?, id).await? {
         return Err(AppError::NotFound);
     }

@@ -1,19 +1,21 @@
 //! API keys, one per user per organization, and WSSE authentication with them (the
 //! UsernameToken profile OroPlatform clients speak).
 
+pub mod nonces;
+
 use sha1::{Digest, Sha1};
 use subtle::ConstantTimeEq;
 
-use super::Actor;
-use super::api_key_cipher::Sealed;
-use super::login::{LoginRefusal, standing};
-use super::throttle::{Attempt, Gate};
+use crate::access::Actor;
+use crate::access::throttle::{Attempt, Gate};
 use crate::domain::{ApiKey, OrganizationId, UserId};
 use crate::error::{AppError, AppResult};
+use crate::security::cipher::Sealed;
 use crate::state::AppState;
 use crate::store::organizations::OrganizationRow;
 use crate::store::users::UserRow;
-use crate::store::{api_keys, audit, nonces, organizations};
+use crate::store::{api_keys, audit, nonces as nonce_store, organizations};
+use crate::users::login::{LoginRefusal, standing};
 
 /// How far ahead of the server's clock a token's `Created` may be. Oro allows none; a few
 /// minutes spare clients with a slightly fast clock, and the nonce store covers the
@@ -85,7 +87,7 @@ pub async fn key_of(
     user: UserId,
     org: OrganizationId,
 ) -> AppResult<UserKey> {
-    super::authority::managed_user(state, actor, user).await?;
+    crate::access::authority::managed_user(state, actor, user).await?;
     let Some(org) = membership(state, user, org).await? else {
         return Ok(UserKey {
             organization: None,
@@ -113,7 +115,9 @@ pub async fn generate(
             "You can only generate an API key for yourself.".into(),
         ));
     }
-    let user = super::authority::managed_user(state, actor, id).await?.user;
+    let user = crate::access::authority::managed_user(state, actor, id)
+        .await?
+        .user;
     let org = membership(state, id, org).await?.ok_or_else(|| {
         AppError::Conflict(format!(
             "User {} does not belong to the organization you are working in, so no API key can be generated for it.",
@@ -124,7 +128,7 @@ pub async fn generate(
     let sealed = state.api_key_cipher.seal(&key, id, org.id)?;
     let now = state.clock.now();
     let details = serde_json::json!({ "organization": org.name }).to_string();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.begin().await?;
     api_keys::replace(&mut tx, id, org.id, &sealed.ciphertext, &sealed.nonce, now).await?;
     audit::record(
         &mut tx,
@@ -193,7 +197,7 @@ impl WsseRefusal {
 pub struct ApiIdentity {
     pub user: UserRow,
     pub organization: OrganizationRow,
-    pub authority: super::Authority,
+    pub authority: crate::access::Authority,
 }
 
 /// base64(sha1(nonce + created + key)), before the base64: the WSSE PasswordDigest.
@@ -288,7 +292,7 @@ pub async fn verify_wsse(
     if !organization.enabled {
         return Ok(Err(WsseRefusal::OrganizationDisabled));
     }
-    let authority = super::authority::of_user(user.is_admin, &memberships);
+    let authority = crate::access::authority::of_user(user.is_admin, &memberships);
     Ok(Ok(ApiIdentity {
         user,
         organization,
@@ -298,7 +302,7 @@ pub async fn verify_wsse(
 
 /// Forgets nonces whose tokens have expired (run periodically).
 pub async fn purge_nonces(state: &AppState) -> AppResult<u64> {
-    Ok(nonces::purge_expired(&state.db, state.clock.now()).await?)
+    Ok(nonce_store::purge_expired(&state.db, state.clock.now()).await?)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! What a set of users is, independent of SQL: the store turns a `UserFilter` into a
-//! WHERE clause; the grid, the mass actions, "export this view" and the API build one.
+//! The user query model: what a set of users is and how it is ordered, independent of SQL
+//! and of the URL. The store turns a `UserFilter` and `SortColumn`s into SQL; the grid, the
+//! mass actions, "export this view" and the API build them.
 
 use crate::domain::{AuthStatus, OrganizationId, UserId};
 
@@ -134,12 +135,12 @@ pub struct TextFilter {
     pub op: TextOp,
     pub value: String,
     /// For "contains" on username or email: what the search indexes look up
-    /// (`grid::probe`). Not part of the URL.
+    /// (`users::probe`). Not part of the URL.
     pub lookup: Lookup,
 }
 
 /// What a username or email "contains" asks of the search indexes (PostgreSQL's 4-grams
-/// and trigrams, SQLite's FTS5 trigrams), from a sample of the keys (`grid::probe`). The
+/// and trigrams, SQLite's FTS5 trigrams), from a sample of the keys (`users::probe`). The
 /// whole value is matched all the same: this changes what a search costs, never what it
 /// finds.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -186,7 +187,7 @@ pub struct UserFilter {
     /// Restricts to these ids (a selection of rows).
     pub ids: Option<Vec<UserId>>,
     /// Restricts to users who belong to at least one of these organizations and to no
-    /// other: an administrator's reach (`accounts::authority::restrict`). Not in the URL.
+    /// other: an administrator's reach (`access::authority::restrict`). Not in the URL.
     pub within: Option<Vec<OrganizationId>>,
 }
 
@@ -205,5 +206,52 @@ impl UserFilter {
                 view,
                 ..Self::default()
             }
+    }
+}
+
+/// A column users can be ordered by: the only source of ORDER BY text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortColumn {
+    Username,
+    Email,
+    FirstName,
+    LastName,
+    Enabled,
+    AuthStatus,
+    LastLogin,
+    CreatedAt,
+    UpdatedAt,
+}
+
+impl SortColumn {
+    pub const ALL: [SortColumn; 9] = [
+        Self::Username,
+        Self::Email,
+        Self::FirstName,
+        Self::LastName,
+        Self::Enabled,
+        Self::AuthStatus,
+        Self::LastLogin,
+        Self::CreatedAt,
+        Self::UpdatedAt,
+    ];
+
+    /// The name used in URLs (and in the API's `sort`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Username => "username",
+            Self::Email => "email",
+            Self::FirstName => "firstName",
+            Self::LastName => "lastName",
+            Self::Enabled => "enabled",
+            Self::AuthStatus => "authStatus",
+            Self::LastLogin => "lastLogin",
+            Self::CreatedAt => "createdAt",
+            Self::UpdatedAt => "updatedAt",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.key() == s)
     }
 }
