@@ -13,7 +13,6 @@ use crate::error::{AppError, AppResult};
 use crate::security::cipher::Sealed;
 use crate::state::AppState;
 use crate::store::organizations::OrganizationRow;
-use crate::store::users::UserRow;
 use crate::store::{api_keys, audit, nonces as nonce_store, organizations};
 use crate::users::login::{LoginRefusal, standing};
 
@@ -195,7 +194,7 @@ impl WsseRefusal {
 /// what they may manage.
 #[derive(Debug, Clone)]
 pub struct ApiIdentity {
-    pub user: UserRow,
+    pub user: crate::users::UserSummary,
     pub organization: OrganizationRow,
     pub authority: crate::access::Authority,
 }
@@ -286,7 +285,7 @@ pub async fn verify_wsse(
     {
         return Ok(Err(WsseRefusal::NonceReused));
     }
-    if let Err(r) = standing(&user) {
+    if let Err(r) = standing(user.enabled, user.auth_status) {
         return Ok(Err(WsseRefusal::Account(r)));
     }
     if !organization.enabled {
@@ -294,7 +293,7 @@ pub async fn verify_wsse(
     }
     let authority = crate::access::authority::of_user(user.is_admin, &memberships);
     Ok(Ok(ApiIdentity {
-        user,
+        user: user.into(),
         organization,
         authority,
     }))

@@ -15,7 +15,7 @@ pub use api_key::ApiKey;
 pub use password::{PasswordPolicy, PlainPassword};
 pub use profile::{Profile, ProfileInput};
 
-pub use status::AuthStatus;
+pub use status::{AuthStatus, JobStatus};
 pub use user::{Email, PersonName, Username};
 
 /// A validation failure tied to one input field, so forms can show it beside the field

@@ -47,7 +47,7 @@ fn cell(row: &ExportRow, field: UserField, out: &mut Vec<u8>) {
                 b"0"
             }
         }
-        UserField::AuthStatus => u.auth_status.as_bytes(),
+        UserField::AuthStatus => u.auth_status.as_str().as_bytes(),
         UserField::Organizations => text(&row.organizations),
         UserField::Roles => text(&row.roles),
         UserField::LastLoginAt => return timestamp(u.last_login_at, out),

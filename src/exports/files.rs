@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use crate::domain::JobStatus;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::exports;
@@ -77,10 +78,13 @@ pub async fn remove_orphans(state: &AppState) -> AppResult<usize> {
         let orphan = match &job {
             None => true,
             Some(j) if part => {
-                let live = j.status == "running" && j.claimed_until.is_some_and(|c| c >= now);
+                let live =
+                    j.status == JobStatus::Running && j.claimed_until.is_some_and(|c| c >= now);
                 !live || attempt != Some(j.attempts)
             }
-            Some(j) => j.status != "running" && j.file_name.as_deref() != Some(name.as_str()),
+            Some(j) => {
+                j.status != JobStatus::Running && j.file_name.as_deref() != Some(name.as_str())
+            }
         };
         if orphan {
             match std::fs::remove_file(entry.path()) {

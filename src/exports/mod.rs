@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use crate::access::Actor;
 use crate::config::EXPORTABLE_FIELDS;
-use crate::domain::FieldError;
+use crate::domain::{FieldError, JobStatus};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::audit;
@@ -181,8 +181,8 @@ pub async fn download(state: &AppState, actor: &Actor, id: i64) -> AppResult<Dow
         // Not "forbidden": someone else's export is not theirs to know about.
         return Err(AppError::NotFound);
     }
-    if job.status != "done" {
-        return Ok(Download::NotReady(job.status));
+    if job.status != JobStatus::Done {
+        return Ok(Download::NotReady(job.status.to_string()));
     }
     let expired = job.expires_at.is_some_and(|e| e < state.clock.now());
     match job.file_name {

@@ -12,12 +12,12 @@ use crate::mail::{self, templates};
 use crate::oauth::token::{AccessClaims, client_allowed};
 use crate::security::oauth_keys::KEYS_MISSING;
 use crate::state::AppState;
-use crate::store::oauth_apps::{self, AppFilter, AppId, NewApp};
+use crate::store::oauth_apps::{self, NewApp};
 use crate::store::organizations::{self, OrganizationRow};
 use crate::store::users::{self, UserRow};
 use crate::store::{Tx, audit};
 
-pub use crate::store::oauth_apps::AppRow;
+pub use crate::store::oauth_apps::{AppFilter, AppId, AppRow};
 
 fn forbidden() -> AppError {
     AppError::Forbidden("You can only manage your own OAuth applications.".into())
@@ -369,7 +369,7 @@ pub async fn regenerate_secret(
 #[derive(Debug, Clone)]
 pub struct BearerCaller {
     /// The application's owner, as loaded now.
-    pub user: UserRow,
+    pub user: crate::users::UserSummary,
     /// The organization the application belongs to: the request works within it.
     pub organization: OrganizationRow,
     /// What the owner may manage now.
@@ -416,7 +416,7 @@ pub async fn verify_bearer(state: &AppState, token: &str) -> AppResult<BearerCal
         .await?
         .ok_or_else(|| refuse("owner gone"))?;
     let authority = crate::access::authority::of_user(owner.user.is_admin, &owner.organizations);
-    let user = owner.user;
+    let user = owner.user.into();
     let organization = organizations::find(&state.db, client.organization_id)
         .await?
         .ok_or_else(|| refuse("organization gone"))?;

@@ -24,7 +24,6 @@ use oxide_auth_async::primitives::{Authorizer, Issuer, Registrar};
 use serde::{Deserialize, Serialize};
 
 use crate::access::throttle::{Attempt, Gate};
-use crate::domain::AuthStatus;
 use crate::domain::oauth::secret_matches;
 use crate::error::AppError;
 use crate::security::oauth_keys::SigningKeys;
@@ -135,8 +134,7 @@ pub struct AccessClaims {
 /// a token stops working as soon as its client could no longer get one.
 pub(crate) fn client_allowed(c: &ClientRow) -> bool {
     c.active
-        && c.owner_enabled
-        && AuthStatus::parse(&c.owner_status) == Some(AuthStatus::Active)
+        && crate::users::login::standing(c.owner_enabled, c.owner_status).is_ok()
         && c.organization_enabled
         && c.owner_member
 }

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::access::Actor;
 use crate::access::authority::{managed_user, restrict};
 use crate::access::throttle::{Attempt, Gate};
-use crate::domain::{FieldError, PlainPassword, UserId};
+use crate::domain::{AuthStatus, FieldError, PlainPassword, UserId};
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, templates};
 use crate::state::AppState;
@@ -369,7 +369,7 @@ pub async fn change_by_admin(
 ) -> AppResult<ResetUser> {
     actor.require_admin()?;
     let user = managed_user(state, actor, id).await?.user;
-    if !user.enabled || user.auth_status != "active" {
+    if !user.enabled || user.auth_status != AuthStatus::Active {
         return Err(AppError::Conflict(format!(
             "The password of {} cannot be changed now: the user is disabled, locked or waiting for a password reset.",
             user.username
@@ -400,11 +400,14 @@ pub async fn change_by_admin(
 pub async fn change_own(
     state: &AppState,
     actor: &Actor,
-    user: &users::UserRow,
     current: &PlainPassword,
     new_password: &PlainPassword,
     this_session: Option<&str>,
 ) -> AppResult<i64> {
+    let me = actor.user_id.ok_or(AppError::Unauthorized)?;
+    let user = users::find(&state.db, me)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut errors = Vec::new();
     if !state
         .hashing

@@ -7,9 +7,9 @@ use futures_core::Stream;
 use super::jobs::Queue;
 use super::user_filter::{self, bind_all};
 use super::{Backend, Db, StoreResult, Tx, on_db, on_tx};
-use crate::domain::UserId;
 use crate::domain::fields::UserField;
 use crate::domain::query::{SortColumn, UserFilter};
+use crate::domain::{JobStatus, UserId};
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct JobRow {
@@ -17,7 +17,7 @@ pub struct JobRow {
     pub requested_by: i64,
     pub query: Option<String>,
     pub fields: String,
-    pub status: String,
+    pub status: JobStatus,
     pub attempts: i32,
     /// While running: until when the worker holding it is presumed alive.
     pub claimed_until: Option<i64>,
@@ -153,7 +153,7 @@ const USER_ROW_COLUMNS: &[(&str, Option<UserField>, &str)] = &[
     ),
     ("u.phone", Some(UserField::Phone), "CAST(NULL AS TEXT)"),
     ("u.enabled", Some(UserField::Enabled), "FALSE"),
-    ("u.auth_status", Some(UserField::AuthStatus), "''"),
+    ("u.auth_status", Some(UserField::AuthStatus), "'active'"),
     ("u.failed_login_count", None, "0"),
     (
         "u.last_login_at",
@@ -257,7 +257,7 @@ mod tests {
                 .trim_start_matches("u.")
                 .to_owned()
         };
-        let row: Vec<String> = super::super::users::USER_COLUMNS
+        let row: Vec<String> = crate::store::users::USER_COLUMNS
             .split(',')
             .map(name)
             .collect();

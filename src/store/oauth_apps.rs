@@ -2,7 +2,7 @@
 //! `find_client`, for the token endpoint's check.
 
 use super::{Db, StoreResult, Tx, on_db, on_tx};
-use crate::domain::{OrganizationId, UserId};
+use crate::domain::{AuthStatus, OrganizationId, UserId};
 
 pub type AppId = i64;
 
@@ -41,7 +41,7 @@ pub struct ClientRow {
     pub active: bool,
     pub last_used_at: Option<i64>,
     pub owner_enabled: bool,
-    pub owner_status: String,
+    pub owner_status: AuthStatus,
     pub organization_enabled: bool,
     /// The owner still belongs to the application's organization.
     pub owner_member: bool,

@@ -5,7 +5,7 @@ use super::user_filter::{self, Bind, bind_all};
 use super::{Backend, Db, StoreResult, Tx, decode_json, on_db, on_tx};
 use crate::domain::query::View;
 use crate::domain::query::{SortColumn, UserFilter};
-use crate::domain::{OrganizationId, UserId};
+use crate::domain::{AuthStatus, OrganizationId, UserId};
 
 /// Role ids fixed by the first migration.
 pub const ADMIN_ROLE_ID: i64 = 1;
@@ -31,7 +31,7 @@ pub struct UserRow {
     pub birthday: Option<String>,
     pub phone: Option<String>,
     pub enabled: bool,
-    pub auth_status: String,
+    pub auth_status: AuthStatus,
     pub failed_login_count: i32,
     pub last_login_at: Option<i64>,
     pub login_count: i64,
@@ -273,14 +273,14 @@ pub async fn record_failed_login(
     id: UserId,
     lock_at: i32,
     now: i64,
-) -> StoreResult<Option<(i32, String)>> {
+) -> StoreResult<Option<(i32, AuthStatus)>> {
     const SQL: &str = "UPDATE users SET failed_login_count = failed_login_count + 1, \
         auth_status = CASE WHEN $2 > 0 AND failed_login_count + 1 >= $2 \
                       THEN 'locked' ELSE auth_status END, \
         updated_at = CASE WHEN $2 > 0 AND failed_login_count + 1 >= $2 \
                       THEN $3 ELSE updated_at END \
         WHERE id = $1 AND auth_status = 'active' RETURNING failed_login_count, auth_status";
-    on_db!(db, p => sqlx::query_as::<_, (i32, String)>(SQL)
+    on_db!(db, p => sqlx::query_as::<_, (i32, AuthStatus)>(SQL)
         .bind(id)
         .bind(lock_at)
         .bind(now)

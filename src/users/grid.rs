@@ -14,7 +14,7 @@ use crate::domain::query::{
 use crate::domain::AuthStatus;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::users::{self, Counting, UserRow};
+use crate::store::users::{self, Counting};
 
 pub const PAGE_SIZES: [u32; 4] = [10, 25, 50, 100];
 pub const DEFAULT_PAGE_SIZE: u32 = 25;
@@ -324,7 +324,7 @@ pub struct GridPage {
 pub const COUNT_CAP: i64 = 1_000;
 
 pub struct GridRow {
-    pub user: UserRow,
+    pub user: super::UserSummary,
     pub organizations: Vec<String>,
 }
 
@@ -393,7 +393,7 @@ pub async fn load(
         .rows
         .into_iter()
         .map(|(user, organizations)| GridRow {
-            user,
+            user: user.into(),
             organizations,
         })
         .collect();

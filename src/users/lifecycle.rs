@@ -1,6 +1,7 @@
 //! Enable, disable, activate and delete: each one use case in one transaction with its
 //! audit entries, shared by the user page, the row and mass actions and the API.
 
+use super::UserSummary;
 use crate::access::Actor;
 use crate::access::authority::{managed_user, restrict};
 use crate::domain::UserId;
@@ -8,7 +9,7 @@ use crate::domain::query::UserFilter;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::lifecycle::{self, AuditMeta};
-use crate::store::users::{self, UserRow};
+use crate::store::users;
 
 /// What a (mass) enable/disable did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,9 +68,9 @@ pub async fn set_user_enabled(
     actor: &Actor,
     id: UserId,
     enabled: bool,
-) -> AppResult<UserRow> {
+) -> AppResult<UserSummary> {
     actor.require_admin()?;
-    let user = managed_user(state, actor, id).await?.user;
+    let user: UserSummary = managed_user(state, actor, id).await?.user.into();
     if !enabled && actor.user_id == Some(id) {
         return Err(AppError::Forbidden(
             "You cannot disable your own account.".into(),
@@ -80,9 +81,9 @@ pub async fn set_user_enabled(
 }
 
 /// Locked → Active (the "Activate" button).
-pub async fn activate(state: &AppState, actor: &Actor, id: UserId) -> AppResult<UserRow> {
+pub async fn activate(state: &AppState, actor: &Actor, id: UserId) -> AppResult<UserSummary> {
     actor.require_admin()?;
-    let user = managed_user(state, actor, id).await?.user;
+    let user: UserSummary = managed_user(state, actor, id).await?.user.into();
     let meta = meta(state, actor);
     let mut tx = state.begin().await?;
     if !lifecycle::activate(&mut tx, id, &meta).await? {
@@ -143,9 +144,9 @@ async fn blocker(
     Ok(None)
 }
 
-pub async fn delete(state: &AppState, actor: &Actor, id: UserId) -> AppResult<UserRow> {
+pub async fn delete(state: &AppState, actor: &Actor, id: UserId) -> AppResult<UserSummary> {
     actor.require_admin()?;
-    let user = managed_user(state, actor, id).await?.user;
+    let user: UserSummary = managed_user(state, actor, id).await?.user.into();
     let meta = meta(state, actor);
     let mut tx = state.begin().await?;
     if let Some(reason) = blocker(&mut tx, actor, id).await? {

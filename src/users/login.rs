@@ -64,7 +64,7 @@ pub async fn login(
     login: &str,
     password: &PlainPassword,
     ip: &str,
-) -> AppResult<Result<UserRow, LoginRefusal>> {
+) -> AppResult<Result<super::UserSummary, LoginRefusal>> {
     let key = login.trim().to_lowercase();
     let user = if key.is_empty() {
         None
@@ -79,7 +79,7 @@ pub async fn login(
     attempt.check(state).await?;
     let standing = match &user {
         None => Err(LoginRefusal::BadCredentials),
-        Some(u) => match standing(u) {
+        Some(u) => match standing(u.enabled, u.auth_status) {
             Ok(()) if crate::organizations::initial(state, u.id).await?.is_none() => {
                 Err(LoginRefusal::NoOrganization)
             }
@@ -95,7 +95,7 @@ pub async fn login(
     match (user, standing) {
         (Some(user), Ok(())) if ok => {
             users::record_login(&state.db, user.id, now).await?;
-            Ok(Ok(user))
+            Ok(Ok(user.into()))
         }
         (Some(user), Ok(())) => {
             attempt.count(state).await?;
@@ -125,7 +125,7 @@ async fn record_failure(state: &AppState, user: &UserRow, ip: &str, now: i64) ->
     else {
         return Ok(());
     };
-    let locked_now = status == "locked";
+    let locked_now = status == AuthStatus::Locked;
     audit::record_alone(
         &state.db,
         &audit::Entry {
@@ -148,16 +148,17 @@ async fn record_failure(state: &AppState, user: &UserRow, ip: &str, now: i64) ->
     Ok(())
 }
 
-/// Whether a user whose credentials were verified may come in now. Shared by the sign-in
-/// page and every API credential, so a disabled, locked or reset user is refused alike.
-pub fn standing(user: &UserRow) -> Result<(), LoginRefusal> {
-    if !user.enabled {
+/// Whether an account may act now: the one standing check, shared by the sign-in page,
+/// every signed-in request, WSSE and Bearer tokens, so a disabled, locked or reset user is
+/// refused alike everywhere.
+pub fn standing(enabled: bool, status: AuthStatus) -> Result<(), LoginRefusal> {
+    if !enabled {
         return Err(LoginRefusal::Disabled);
     }
-    match AuthStatus::parse(&user.auth_status) {
-        Some(AuthStatus::Active) => Ok(()),
-        Some(AuthStatus::Locked) => Err(LoginRefusal::Locked),
-        Some(AuthStatus::PasswordReset) | None => Err(LoginRefusal::PasswordReset),
+    match status {
+        AuthStatus::Active => Ok(()),
+        AuthStatus::Locked => Err(LoginRefusal::Locked),
+        AuthStatus::PasswordReset => Err(LoginRefusal::PasswordReset),
     }
 }
 

@@ -5,6 +5,7 @@ pub mod grid;
 pub mod lifecycle;
 pub mod login;
 pub mod probe;
+pub mod summary;
 pub mod views;
 
 use std::collections::BTreeSet;
@@ -41,7 +42,7 @@ pub struct UpdateUserInput {
 
 /// A user's current profile as editable input: the starting point of an edit form or an
 /// API PATCH, which changes only what it sends.
-pub fn profile_input(u: &users::UserRow) -> ProfileInput {
+pub fn profile_input(u: &UserSummary) -> ProfileInput {
     ProfileInput {
         username: u.username.clone(),
         email: u.email.clone(),
@@ -369,9 +370,43 @@ fn changed_fields(
     out
 }
 
+pub use summary::UserSummary;
+
 /// A user the actor may manage, for their page, the API or an edit form.
-pub async fn get(state: &AppState, actor: &Actor, id: UserId) -> AppResult<users::UserRow> {
-    Ok(managed_user(state, actor, id).await?.user)
+pub async fn get(state: &AppState, actor: &Actor, id: UserId) -> AppResult<UserSummary> {
+    Ok(managed_user(state, actor, id).await?.user.into())
+}
+
+/// The user of a session, with their organizations, if they may still act: enabled,
+/// active, and holding the epoch the session was signed in with. None ends the session.
+pub async fn signed_in(
+    state: &AppState,
+    id: UserId,
+    epoch: Option<i64>,
+) -> AppResult<Option<(UserSummary, Vec<crate::organizations::MembershipRow>)>> {
+    let Some(found) = users::find_with_organizations(&state.db, id).await? else {
+        return Ok(None);
+    };
+    let u = &found.user;
+    if login::standing(u.enabled, u.auth_status).is_err() || Some(u.session_epoch) != epoch {
+        return Ok(None);
+    }
+    Ok(Some((found.user.into(), found.organizations)))
+}
+
+/// The names of a user's organizations and roles, and their latest history, for their
+/// page.
+pub async fn details(
+    state: &AppState,
+    actor: &Actor,
+    id: UserId,
+) -> AppResult<(Vec<String>, Vec<String>, Vec<audit::EntryRow>)> {
+    managed_user(state, actor, id).await?;
+    Ok((
+        users::organization_names(&state.db, id).await?,
+        users::role_labels(&state.db, id).await?,
+        audit::recent_for(&state.db, "user", id, 20).await?,
+    ))
 }
 
 /// A user the actor may manage who belongs to `org`: the API works within one
@@ -381,10 +416,10 @@ pub async fn get_in(
     actor: &Actor,
     id: UserId,
     org: OrganizationId,
-) -> AppResult<users::UserRow> {
+) -> AppResult<UserSummary> {
     let found = managed_user(state, actor, id).await?;
     if found.organizations.iter().any(|m| m.id == org) {
-        Ok(found.user)
+        Ok(found.user.into())
     } else {
         Err(AppError::NotFound)
     }
@@ -399,9 +434,13 @@ pub async fn list(
     sort: &[(crate::domain::query::SortColumn, bool)],
     (limit, offset): (i64, i64),
     with_count: bool,
-) -> AppResult<(Vec<users::UserRow>, Option<i64>)> {
+) -> AppResult<(Vec<UserSummary>, Option<i64>)> {
     let filter = crate::access::authority::restrict(actor, filter);
-    let rows = users::page_sorted(&state.db, &filter, sort, limit, offset).await?;
+    let rows = users::page_sorted(&state.db, &filter, sort, limit, offset)
+        .await?
+        .into_iter()
+        .map(UserSummary::from)
+        .collect();
     let total = if with_count {
         Some(users::count_matching(&state.db, &filter).await?)
     } else {
@@ -425,7 +464,7 @@ pub async fn roles_and_organizations(
 
 /// What an edit form starts from: the user, their role ids and organization ids.
 pub struct Editable {
-    pub user: users::UserRow,
+    pub user: UserSummary,
     pub roles: Vec<i64>,
     pub organizations: Vec<OrganizationId>,
 }
@@ -435,7 +474,7 @@ pub async fn editable(state: &AppState, actor: &Actor, id: UserId) -> AppResult<
     Ok(Editable {
         roles: users::role_ids(&state.db, id).await?,
         organizations: found.organizations.iter().map(|m| m.id).collect(),
-        user: found.user,
+        user: found.user.into(),
     })
 }
 

@@ -245,7 +245,8 @@ impl SampleCache {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::domain::query::Frequency;
+    use crate::users::probe::{KeySample, lookup};
 
     /// Keys shaped like the benchmark's: `user` and seven digits, four domains.
     fn bench_like(n: usize) -> KeySample {

@@ -20,7 +20,6 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::sessions::Sessions;
 
 pub const SESSION_COOKIE: &str = "gatehouse_session";
 
@@ -123,7 +122,12 @@ routes! {
     get "/readyz" => readyz;
 }
 
-pub fn router(state: AppState, sessions: Sessions) -> Router {
+/// The application's router over `sessions`, the store sessions are kept in (the
+/// database's, chosen by `startup`).
+pub fn router<S>(state: AppState, sessions: S) -> Router
+where
+    S: tower_sessions::SessionStore + Clone,
+{
     let settings = &state.settings;
     let idle = i64::try_from(settings.security.session_idle_timeout).unwrap_or(i64::MAX);
     // Lax, not Strict: a click on the link in a reset or export email must arrive with the

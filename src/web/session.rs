@@ -12,13 +12,12 @@ use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use crate::access::{Actor, Authority, authority};
-use crate::domain::AuthStatus;
 use crate::domain::OrganizationId;
 use crate::error::AppError;
 use crate::organizations;
+use crate::organizations::MembershipRow;
 use crate::state::AppState;
-use crate::store::organizations::MembershipRow;
-use crate::store::users::{self, UserRow};
+use crate::users::{self, UserSummary};
 
 const UID: &str = "uid";
 const EPOCH: &str = "epoch";
@@ -60,7 +59,11 @@ pub async fn stored_csrf_token(session: &Session) -> Option<String> {
 
 /// Starts an authenticated session: a new session id (so a planted id is worthless), a new
 /// CSRF token, and the user's current epoch.
-pub async fn sign_in(state: &AppState, session: &Session, user: &UserRow) -> Result<(), AppError> {
+pub async fn sign_in(
+    state: &AppState,
+    session: &Session,
+    user: &UserSummary,
+) -> Result<(), AppError> {
     session.cycle_id().await.map_err(internal)?;
     session.remove_value(CSRF).await.map_err(internal)?;
     session.insert(UID, user.id).await.map_err(internal)?;
@@ -158,7 +161,7 @@ struct WorkableOrgs(Vec<(OrganizationId, String)>);
 
 /// The signed-in user, reloaded for this request.
 #[derive(Debug, Clone)]
-pub struct CurrentUser(pub UserRow);
+pub struct CurrentUser(pub UserSummary);
 
 impl<S> FromRequestParts<S> for CurrentUser
 where
@@ -214,7 +217,7 @@ where
 async fn load_user(
     state: &AppState,
     session: &Session,
-) -> Result<Option<(UserRow, Vec<MembershipRow>)>, AppError> {
+) -> Result<Option<(UserSummary, Vec<MembershipRow>)>, AppError> {
     let Some(uid) = session.get::<i64>(UID).await.map_err(internal)? else {
         return Ok(None);
     };
@@ -223,23 +226,14 @@ async fn load_user(
     let lifetime = i64::try_from(state.settings.security.session_lifetime).unwrap_or(i64::MAX);
     let fresh = signed_in_at.is_some_and(|t| state.clock.now().saturating_sub(t) < lifetime);
     let found = if fresh {
-        users::find_with_organizations(&state.db, uid).await?
+        users::signed_in(state, uid, epoch).await?
     } else {
         None
     };
-    match found {
-        Some(f)
-            if f.user.enabled
-                && Some(f.user.session_epoch) == epoch
-                && AuthStatus::parse(&f.user.auth_status) == Some(AuthStatus::Active) =>
-        {
-            Ok(Some((f.user, f.organizations)))
-        }
-        _ => {
-            session.flush().await.map_err(internal)?;
-            Ok(None)
-        }
+    if found.is_none() {
+        session.flush().await.map_err(internal)?;
     }
+    Ok(found)
 }
 
 fn login_redirect(parts: &Parts) -> Response {
@@ -259,7 +253,7 @@ fn login_redirect(parts: &Parts) -> Response {
 
 /// A signed-in administrator. Everything under user management requires it.
 #[derive(Debug, Clone)]
-pub struct Admin(pub UserRow);
+pub struct Admin(pub UserSummary);
 
 impl<S> FromRequestParts<S> for Admin
 where
@@ -284,7 +278,7 @@ where
 
 /// A signed-in administrator as the rules see them: for authorization and the audit log.
 pub struct AdminActor {
-    pub user: UserRow,
+    pub user: UserSummary,
     pub actor: Actor,
 }
 
@@ -304,7 +298,7 @@ where
 
 /// Any signed-in user as the rules see them (for what users may do to themselves).
 pub struct UserActor {
-    pub user: UserRow,
+    pub user: UserSummary,
     pub actor: Actor,
 }
 
@@ -324,7 +318,7 @@ where
 
 /// The actor for a signed-in user on this request: the authority `CurrentUser` (or the
 /// API's caller) settled, and the client's address.
-pub fn actor_for_user(user: &UserRow, parts: &Parts, state: &AppState) -> Actor {
+pub fn actor_for_user(user: &UserSummary, parts: &Parts, state: &AppState) -> Actor {
     Actor {
         user_id: Some(user.id),
         name: user.username.clone(),

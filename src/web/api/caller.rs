@@ -11,11 +11,11 @@ use super::wsse;
 use crate::access::Actor;
 use crate::api_keys::{ApiIdentity, WsseToken};
 use crate::error::AppError;
+use crate::oauth::apps::AppId;
 use crate::oauth::apps::{BearerCaller, verify_bearer};
+use crate::organizations::OrganizationRow;
 use crate::state::AppState;
-use crate::store::oauth_apps::AppId;
-use crate::store::organizations::OrganizationRow;
-use crate::store::users::UserRow;
+use crate::users::UserSummary;
 use crate::web::bearer::bearer_token;
 use crate::web::session::actor_for_user as actor_for;
 
@@ -68,7 +68,7 @@ fn presented(parts: &Parts) -> Result<Option<Presented>, ApiError> {
 /// and not waiting for a password reset, acting within one organization.
 #[derive(Debug, Clone)]
 pub struct ApiCaller {
-    pub user: UserRow,
+    pub user: UserSummary,
     /// The organization the caller acts in; the API shows and changes only its members.
     pub organization: OrganizationRow,
     pub is_admin: bool,

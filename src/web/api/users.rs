@@ -19,7 +19,7 @@ use crate::domain::query::{SortColumn, TextField, TextFilter, TextOp, UserFilter
 use crate::domain::{FieldError, PlainPassword, Profile, ProfileInput, UserId};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::store::users::UserRow;
+use crate::users::UserSummary;
 use crate::users::{self as rules, lifecycle};
 
 pub const TYPE: &str = "users";
@@ -99,7 +99,7 @@ struct SelfLink {
 
 /// The attributes, limited to `fields[users]` when the caller asked for a sparse fieldset.
 struct Attributes<'a> {
-    user: &'a UserRow,
+    user: &'a UserSummary,
     fields: Option<&'a [String]>,
 }
 
@@ -125,7 +125,7 @@ impl Serialize for Attributes<'_> {
         attribute!("birthday", u.birthday);
         attribute!("phone", u.phone);
         attribute!("enabled", u.enabled);
-        attribute!("authStatus", u.auth_status);
+        attribute!("authStatus", u.auth_status.as_str());
         attribute!("lastLogin", u.last_login_at.map(crate::clock::rfc3339));
         attribute!("loginCount", u.login_count);
         attribute!("createdAt", crate::clock::rfc3339(u.created_at));
@@ -134,7 +134,11 @@ impl Serialize for Attributes<'_> {
     }
 }
 
-fn resource<'a>(state: &AppState, u: &'a UserRow, fields: Option<&'a [String]>) -> Resource<'a> {
+fn resource<'a>(
+    state: &AppState,
+    u: &'a UserSummary,
+    fields: Option<&'a [String]>,
+) -> Resource<'a> {
     Resource {
         kind: TYPE,
         id: u.id.to_string(),
@@ -159,7 +163,7 @@ struct Single<'a> {
     jsonapi: JsonApiVersion,
 }
 
-fn single<'a>(state: &AppState, u: &'a UserRow, fields: Option<&'a [String]>) -> Single<'a> {
+fn single<'a>(state: &AppState, u: &'a UserSummary, fields: Option<&'a [String]>) -> Single<'a> {
     Single {
         data: resource(state, u, fields),
         links: SelfLink {
@@ -194,7 +198,11 @@ fn parse_id(raw: &str) -> Result<UserId, ApiError> {
 
 /// The user `id` if the caller may see them (the rules decide: themselves, or for an
 /// administrator a user they manage) and they belong to the caller's organization.
-async fn visible(state: &AppState, caller: &ApiCaller, id: UserId) -> Result<UserRow, ApiError> {
+async fn visible(
+    state: &AppState,
+    caller: &ApiCaller,
+    id: UserId,
+) -> Result<UserSummary, ApiError> {
     Ok(rules::get_in(state, &caller.actor, id, caller.organization.id).await?)
 }
 

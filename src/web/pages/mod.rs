@@ -17,7 +17,7 @@ pub mod user_page;
 pub mod users;
 pub mod views;
 
-use crate::store::users::UserRow;
+use crate::users::UserSummary;
 
 /// A user as the pages show them: every value already turned into display text.
 pub struct UserView {
@@ -38,10 +38,9 @@ pub struct UserView {
 }
 
 impl UserView {
-    pub fn new(u: &UserRow, organizations: &[String]) -> Self {
+    pub fn new(u: &UserSummary, organizations: &[String]) -> Self {
         let display = crate::clock::display;
-        let status =
-            crate::domain::AuthStatus::parse(&u.auth_status).map_or("Unknown", |s| s.label());
+        let status = u.auth_status.label();
         let parts: Vec<&str> = [
             &u.name_prefix,
             &u.first_name,

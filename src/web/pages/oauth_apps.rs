@@ -17,11 +17,10 @@ use super::user_actions::ConfirmPage;
 use crate::access::Actor;
 use crate::domain::{FieldError, OrganizationId, UserId};
 use crate::error::{AppError, AppResult};
-use crate::oauth::apps::{self as oauth_apps, AppInput, AppRow};
+use crate::oauth::apps::{self as oauth_apps, AppFilter, AppId, AppInput, AppRow};
 use crate::security::oauth_keys::KEYS_MISSING;
 use crate::state::AppState;
-use crate::store::oauth_apps::{AppFilter, AppId};
-use crate::store::users::UserRow;
+use crate::users::UserSummary;
 use crate::web::input::{Form, Query};
 use crate::web::session::{self, AdminActor, FlashKind, PageCtx, UserActor};
 
@@ -187,7 +186,7 @@ pub struct OauthSection {
 pub async fn section(
     state: &AppState,
     actor: &Actor,
-    owner: &UserRow,
+    owner: &UserSummary,
     ctx: &PageCtx,
     q: &SectionQuery,
 ) -> AppResult<OauthSection> {

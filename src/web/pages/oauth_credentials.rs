@@ -17,10 +17,9 @@ use tower_sessions::Session;
 
 use crate::domain::UserId;
 use crate::error::{AppError, AppResult};
-use crate::oauth::apps::{self as oauth_apps, Credentials};
+use crate::oauth::apps::{self as oauth_apps, AppId, Credentials};
 use crate::security::cipher::Sealed;
 use crate::state::AppState;
-use crate::store::oauth_apps::AppId;
 use crate::web::session::{PageCtx, UserActor};
 
 const KEY: &str = "_one_time_secret";

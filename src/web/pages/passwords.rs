@@ -158,7 +158,6 @@ pub async fn own_change(
     let result = passwords::change_own(
         &state,
         &actor,
-        &me,
         &PlainPassword::new(f.current_password),
         &PlainPassword::new(f.password),
         this.as_deref(),

@@ -12,8 +12,8 @@ use crate::access::Actor;
 use crate::domain::AuthStatus;
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::store::{audit, users, users::UserRow};
 use crate::users::lifecycle;
+use crate::users::{self, UserSummary};
 use crate::web::input::Query;
 use crate::web::session::{AdminActor, PageCtx, UserActor};
 
@@ -67,9 +67,8 @@ pub async fn view(
     let buttons = AdminButtons {
         enable: !user.enabled,
         disable: user.enabled && !is_self,
-        activate: AuthStatus::parse(&user.auth_status) == Some(AuthStatus::Locked),
-        change_password: user.enabled
-            && AuthStatus::parse(&user.auth_status) == Some(AuthStatus::Active),
+        activate: user.auth_status == AuthStatus::Locked,
+        change_password: user.enabled && user.auth_status == AuthStatus::Active,
         reset_password: !is_self,
         delete_blocked: lifecycle::delete_blocker(&state, &actor, id).await?,
     };
@@ -101,16 +100,15 @@ pub async fn profile(
 async fn render(
     state: &AppState,
     ctx: PageCtx,
-    user: UserRow,
-    (viewer, actor): (&UserRow, &Actor),
+    user: UserSummary,
+    (viewer, actor): (&UserSummary, &Actor),
     buttons: Option<AdminButtons>,
     page: String,
     oauth: OauthSection,
 ) -> AppResult<PrivatePage> {
-    let orgs = users::organization_names(&state.db, user.id).await?;
-    let roles = users::role_labels(&state.db, user.id).await?.join(", ");
-    let history = audit::recent_for(&state.db, "user", user.id, 20)
-        .await?
+    let (orgs, roles, history) = users::details(state, actor, user.id).await?;
+    let roles = roles.join(", ");
+    let history = history
         .into_iter()
         .map(|e| HistoryEntry {
             when: crate::clock::display(e.created_at),

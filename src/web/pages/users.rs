@@ -7,8 +7,8 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::UserView;
-use crate::domain::AuthStatus;
 use crate::domain::query::{DateField, SortColumn, TextField, TextOp, View};
+use crate::domain::{AuthStatus, JobStatus};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::users::grid::{self, GridParams, GridQuery, PAGE_SIZES};
@@ -171,14 +171,14 @@ pub async fn grid(
                 } else {
                     "All users"
                 },
-                state: match j.status.as_str() {
-                    "done" if expired => "Expired".to_owned(),
-                    "done" => format!("Done, {} users", j.rows_written),
-                    "failed" => format!("Failed: {}", j.error.unwrap_or_default()),
-                    "running" => "Running".to_owned(),
-                    _ => "Waiting".to_owned(),
+                state: match j.status {
+                    JobStatus::Done if expired => "Expired".to_owned(),
+                    JobStatus::Done => format!("Done, {} users", j.rows_written),
+                    JobStatus::Failed => format!("Failed: {}", j.error.unwrap_or_default()),
+                    JobStatus::Running => "Running".to_owned(),
+                    JobStatus::Pending => "Waiting".to_owned(),
                 },
-                download: j.status == "done" && !expired,
+                download: j.status == JobStatus::Done && !expired,
             }
         })
         .collect();
