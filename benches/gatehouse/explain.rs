@@ -1,12 +1,12 @@
 //! `--explain`: for each grid page, the plan of the grid's page statements as the
-//! app builds them (`store::user_filter`), on the app's own database engine, and the time of
+//! app builds them (`store::users::filter`), on the app's own database engine, and the time of
 //! one run of each with no other load. Printed to stderr: a diagnosis aid, not a result.
 
 use std::time::Instant;
 
 use gatehouse::domain::query::TextOp;
 use gatehouse::store::Db;
-use gatehouse::store::user_filter::Bind;
+use gatehouse::store::users::filter::Bind;
 use gatehouse::store::users::{self, Counting};
 use gatehouse::users::grid::{COUNT_CAP, FEW_MATCHES, parse_query_string};
 

@@ -9,7 +9,7 @@
 
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::rate_limits;
+use crate::store::throttle as throttle_store;
 
 /// Where credentials are tried; each counts on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +82,8 @@ impl Attempt {
     pub async fn check(&self, state: &AppState) -> AppResult<()> {
         let (per_address, per_account, _) = self.gate.limits(state);
         let (start, left) = self.window(state);
-        let counts = rate_limits::counts(&state.db, &[&self.address, &self.account], start).await?;
+        let counts =
+            throttle_store::counts(&state.db, &[&self.address, &self.account], start).await?;
         let over = counts.iter().any(|(key, n)| {
             (*key == self.address && *n >= per_address)
                 || (*key == self.account && *n >= per_account)
@@ -106,7 +107,7 @@ impl Attempt {
     /// Counts one failure (or, for reset requests, one request) for both.
     pub async fn count(&self, state: &AppState) -> AppResult<()> {
         let (start, _) = self.window(state);
-        rate_limits::hit_many(&state.db, &[&self.address, &self.account], start).await?;
+        throttle_store::hit_many(&state.db, &[&self.address, &self.account], start).await?;
         Ok(())
     }
 }
@@ -114,5 +115,5 @@ impl Attempt {
 /// Forgets windows that ended: they can no longer limit anything (run periodically).
 pub async fn prune(state: &AppState) -> AppResult<u64> {
     let window = i64::try_from(state.settings.security.throttle.window).unwrap_or(900);
-    Ok(rate_limits::prune(&state.db, state.clock.now() - window).await?)
+    Ok(throttle_store::prune(&state.db, state.clock.now() - window).await?)
 }

@@ -12,12 +12,12 @@ use crate::mail::{self, templates};
 use crate::oauth::token::{AccessClaims, client_allowed};
 use crate::security::oauth_keys::KEYS_MISSING;
 use crate::state::AppState;
-use crate::store::oauth_apps::{self, NewApp};
+use crate::store::oauth::{self as oauth_apps, NewApp};
 use crate::store::organizations::{self, OrganizationRow};
 use crate::store::users::{self, UserRow};
 use crate::store::{Tx, audit};
 
-pub use crate::store::oauth_apps::{AppFilter, AppId, AppRow};
+pub use crate::store::oauth::{AppFilter, AppId, AppRow};
 
 fn forbidden() -> AppError {
     AppError::Forbidden("You can only manage your own OAuth applications.".into())
@@ -116,7 +116,7 @@ pub fn name_pattern(text: &str) -> Option<String> {
     (!t.is_empty()).then(|| {
         format!(
             "%{}%",
-            crate::store::user_filter::like_escape(&t.to_lowercase())
+            crate::store::users::filter::like_escape(&t.to_lowercase())
         )
     })
 }

@@ -28,7 +28,7 @@ use crate::domain::oauth::secret_matches;
 use crate::error::AppError;
 use crate::security::oauth_keys::SigningKeys;
 use crate::state::AppState;
-use crate::store::oauth_apps::{self, ClientRow};
+use crate::store::oauth::{self as oauth_apps, ClientRow};
 
 /// A token request as the HTTP layer read it: the body parameters (from a form or a JSON
 /// object, each at most once) and the HTTP Basic credentials, already decoded.

@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::mail::{self, templates};
 use crate::state::AppState;
 use crate::store::audit::AuditMeta;
-use crate::store::password_resets::{self, ResetUser};
+use crate::store::passwords::{self as password_resets, ResetUser};
 use crate::store::{Tx, audit, users};
 
 pub const TOKEN_PREFIX: &str = "ghr_";
@@ -386,7 +386,7 @@ pub async fn change_by_admin(
     let changed = password_resets::set_password(&mut tx, id, &hash, now)
         .await?
         .ok_or(AppError::NotFound)?;
-    crate::store::lifecycle::end_sessions_of(&mut tx, id, None).await?;
+    crate::store::users::lifecycle::end_sessions_of(&mut tx, id, None).await?;
     record_change(&mut tx, actor, id, &changed.username, now).await?;
     notify_password_changed_by_admin(state, &mut tx, &changed.email, &changed.username, actor)
         .await?;
@@ -436,7 +436,7 @@ pub async fn change_own(
     password_resets::set_password(&mut tx, user.id, &hash, now)
         .await?
         .ok_or(AppError::NotFound)?;
-    crate::store::lifecycle::end_sessions_of(&mut tx, user.id, this_session).await?;
+    crate::store::users::lifecycle::end_sessions_of(&mut tx, user.id, this_session).await?;
     record_change(&mut tx, actor, user.id, &user.username, now).await?;
     tx.commit().await?;
     Ok(user.session_epoch + 1)

@@ -1,6 +1,6 @@
 //! The audit log: who did what to whom, from where, when.
 
-use super::user_filter::{Bind, bind_all, id_list};
+use super::users::filter::{Bind, bind_all, id_list};
 use super::{Db, StoreResult, Tx, on_db, on_tx};
 
 pub struct Entry<'a> {

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use futures_core::Stream;
 
 use super::jobs::Queue;
-use super::user_filter::{self, bind_all};
+use super::users::filter::{self, bind_all};
 use super::{Backend, Db, StoreResult, Tx, on_db, on_tx};
 use crate::domain::fields::UserField;
 use crate::domain::query::{SortColumn, UserFilter};
@@ -209,9 +209,9 @@ pub fn stream<'a>(
     desc: bool,
     fields: &[UserField],
     sql_out: &'a mut String,
-    binds_out: &'a mut Vec<user_filter::Bind>,
+    binds_out: &'a mut Vec<filter::Bind>,
 ) -> RowStream<'a> {
-    let w = user_filter::build(f, 1, db.backend());
+    let w = filter::build(f, 1, db.backend());
     let with_names = fields
         .iter()
         .any(|f| matches!(f, UserField::Organizations | UserField::Roles));
@@ -235,11 +235,11 @@ pub fn stream<'a>(
         "SELECT {}, {names} FROM users u WHERE {} ORDER BY {}",
         user_columns(fields),
         w.sql,
-        user_filter::order_by(sort, desc)
+        filter::order_by(sort, desc)
     );
     *binds_out = w.binds;
     let sql: &'a str = sql_out.as_str();
-    let binds: &'a [user_filter::Bind] = binds_out.as_slice();
+    let binds: &'a [filter::Bind] = binds_out.as_slice();
     on_db!(db, p => Box::pin(bind_all!(sqlx::query_as::<_, ExportRow>(sql), binds).fetch(p)) as RowStream<'a>)
 }
 

@@ -9,7 +9,8 @@ use sqlx::FromRow;
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 
-use super::{Db, StoreResult, on_db, user_filter::id_list};
+use super::users::filter::id_list;
+use super::{Db, StoreResult, on_db};
 
 /// A queue table.
 #[derive(Debug, Clone, Copy)]

@@ -14,19 +14,15 @@ use tokio::sync::watch;
 pub mod api_keys;
 pub mod audit;
 pub mod exports;
-pub mod grid_context;
 pub mod jobs;
-pub mod lifecycle;
 pub mod nonces;
-pub mod oauth_apps;
+pub mod oauth;
 pub mod organizations;
 pub mod outbox;
-pub mod password_resets;
-pub mod rate_limits;
+pub mod passwords;
 pub mod sessions;
-pub mod user_filter;
+pub mod throttle;
 pub mod users;
-pub mod views;
 
 /// Runs the same expression against whichever pool it is. Each arm is compiled for its own
 /// backend, so `query_as::<_, Row>` decodes natively (no `Any` driver).

@@ -8,8 +8,8 @@ use crate::domain::UserId;
 use crate::domain::query::UserFilter;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::lifecycle::{self, AuditMeta};
 use crate::store::users;
+use crate::store::users::lifecycle::{self, AuditMeta};
 
 /// What a (mass) enable/disable did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -165,8 +165,13 @@ pub fn standing(enabled: bool, status: AuthStatus) -> Result<(), LoginRefusal> {
 /// Records which user a freshly signed-in session belongs to.
 pub async fn register_session(state: &AppState, user_id: i64, session_id: &str) -> AppResult<()> {
     let mut tx = state.begin().await?;
-    crate::store::lifecycle::register_session(&mut tx, session_id, user_id, state.clock.now())
-        .await?;
+    crate::store::users::lifecycle::register_session(
+        &mut tx,
+        session_id,
+        user_id,
+        state.clock.now(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -175,7 +180,7 @@ pub async fn register_session(state: &AppState, user_id: i64, session_id: &str) 
 pub async fn prune_sessions(state: &AppState) -> AppResult<()> {
     crate::store::sessions::delete_expired(&state.db).await?;
     let mut tx = state.begin().await?;
-    crate::store::lifecycle::prune_session_map(&mut tx).await?;
+    crate::store::users::lifecycle::prune_session_map(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

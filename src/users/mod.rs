@@ -15,7 +15,7 @@ use crate::access::authority::managed_user;
 use crate::domain::{FieldError, OrganizationId, PlainPassword, Profile, ProfileInput, UserId};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::lifecycle::{self as lifecycle_store, AuditMeta};
+use crate::store::users::lifecycle::{self as lifecycle_store, AuditMeta};
 use crate::store::{self, Tx, audit, organizations, users};
 
 pub use crate::store::users::{ADMIN_ROLE_ID, USER_ROLE_ID};

@@ -4,11 +4,12 @@ use crate::access::Actor;
 use crate::domain::FieldError;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::{self, grid_context, views};
+use crate::store;
+use crate::store::users::{grid_context, views};
 use crate::users::grid;
 
-pub use crate::store::grid_context::GridContext;
-pub use crate::store::views::ViewRow;
+pub use crate::store::users::grid_context::GridContext;
+pub use crate::store::users::views::ViewRow;
 
 const MAX_NAME: usize = 100;
 

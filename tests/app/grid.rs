@@ -880,7 +880,11 @@ async fn search_follows_changed_and_deleted_keys(backend: Backend) {
                 .await
                 .expect("4-grams");
             indexed.sort();
-            assert_eq!(indexed, gatehouse::store::user_filter::four_grams(s), "{s}");
+            assert_eq!(
+                indexed,
+                gatehouse::store::users::filter::four_grams(s),
+                "{s}"
+            );
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::oauth::apps::{BearerCaller, verify_bearer};
 use crate::organizations::OrganizationRow;
 use crate::state::AppState;
 use crate::users::UserSummary;
-use crate::web::bearer::bearer_token;
+use crate::web::oauth::bearer::bearer_token;
 use crate::web::session::actor_for_user as actor_for;
 
 /// How the caller proved who they are.

@@ -9,12 +9,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
-use super::user_actions::back_to;
 use crate::config::EXPORTABLE_FIELDS;
 use crate::error::{AppError, AppResult};
 use crate::exports::{self, Download};
 use crate::state::AppState;
 use crate::web::input::Form;
+use crate::web::pages::users::lifecycle::back_to;
 use crate::web::session::{self, AdminActor, FlashKind, PageCtx, UserActor};
 
 pub async fn start(

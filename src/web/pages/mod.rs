@@ -1,21 +1,11 @@
-pub mod api_key;
+//! One module per capability, one file per screen (or group of actions) within it.
+
+pub mod api_keys;
 pub mod exports;
-pub mod login;
-
-pub mod mass;
-pub mod oauth_apps;
-pub mod oauth_credentials;
+pub mod oauth;
 pub mod organizations;
-
-pub mod user_actions;
-pub mod user_forms;
-
-pub mod password_reset;
 pub mod passwords;
-
-pub mod user_page;
 pub mod users;
-pub mod views;
 
 use crate::users::UserSummary;
 

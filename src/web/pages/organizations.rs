@@ -7,11 +7,11 @@ use axum::response::Redirect;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::login::safe_next;
 use crate::error::{AppError, AppResult};
 use crate::organizations;
 use crate::state::AppState;
 use crate::web::input::Form;
+use crate::web::pages::users::login::safe_next;
 use crate::web::session::{self, AdminActor, CurrentOrg, CurrentUser, FlashKind, PageCtx};
 
 pub struct OrgView {
@@ -221,7 +221,7 @@ pub async fn switch(
     let back = if safe_next(&f.back) {
         f.back
     } else {
-        super::login::home_for(me.is_admin).to_owned()
+        crate::web::pages::users::login::home_for(me.is_admin).to_owned()
     };
     Ok(Redirect::to(&back))
 }

@@ -6,7 +6,6 @@ use askama_web::WebTemplate;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::UserView;
 use crate::domain::query::{DateField, SortColumn, TextField, TextOp, View};
 use crate::domain::{AuthStatus, JobStatus};
 use crate::error::AppResult;
@@ -14,6 +13,7 @@ use crate::state::AppState;
 use crate::users::grid::{self, GridParams, GridQuery, PAGE_SIZES};
 use crate::users::views;
 use crate::web::input::Query;
+use crate::web::pages::UserView;
 use crate::web::session::{AdminActor, PageCtx};
 
 pub struct Column {

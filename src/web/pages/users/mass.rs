@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
-use super::user_actions::{ConfirmPage, back_to};
 use crate::domain::query::UserFilter;
 use crate::error::{AppError, AppResult};
 use crate::passwords;
@@ -13,6 +12,7 @@ use crate::state::AppState;
 use crate::users::grid;
 use crate::users::lifecycle;
 use crate::web::input::Form;
+use crate::web::pages::users::lifecycle::{ConfirmPage, back_to};
 use crate::web::session::{self, AdminActor, FlashKind, PageCtx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -80,7 +80,7 @@ fn filter_sql(f: &AppFilter) -> String {
             let list = if orgs.is_empty() {
                 "NULL".to_owned()
             } else {
-                super::user_filter::id_list(orgs)
+                super::users::filter::id_list(orgs)
             };
             format!(
                 "{FILTER} AND a.organization_id IN ({list}) \

@@ -7,11 +7,11 @@ use axum::extract::{Path, State};
 use axum::response::Redirect;
 use tower_sessions::Session;
 
-use super::login::safe_next;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::users::lifecycle;
 use crate::web::input::Form;
+use crate::web::pages::users::login::safe_next;
 use crate::web::session::{self, AdminActor, FlashKind, PageCtx};
 
 /// The generic confirmation page: the no-JavaScript form of every confirmation dialog.

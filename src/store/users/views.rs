@@ -1,7 +1,7 @@
 //! `grid_views`: an administrator's own saved grid views.
 
-use super::{StoreResult, Tx, on_tx};
 use crate::domain::UserId;
+use crate::store::{StoreResult, Tx, on_tx};
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct ViewRow {

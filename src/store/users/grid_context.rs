@@ -6,10 +6,10 @@
 
 use std::sync::LazyLock;
 
-use super::exports::{JOB_COLUMNS, JobRow};
 use super::views::ViewRow;
-use super::{Backend, Db, StoreResult, decode_json, on_db};
 use crate::domain::{OrganizationId, UserId};
+use crate::store::exports::{JOB_COLUMNS, JobRow};
+use crate::store::{Backend, Db, StoreResult, decode_json, on_db};
 
 pub struct GridContext {
     pub views: Vec<ViewRow>,

@@ -1,6 +1,8 @@
 //! Change Password (an administrator's, and one's own on "My User"), Reset Password for one
 //! user, and "Suggest Password".
 
+pub mod reset;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
@@ -10,13 +12,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::user_actions::back_to;
 use crate::domain::{FieldError, PlainPassword};
 use crate::error::{AppError, AppResult};
 use crate::passwords;
 use crate::state::AppState;
 use crate::users::{self, login};
 use crate::web::input::{Form, Query};
+use crate::web::pages::users::lifecycle::back_to;
 use crate::web::session::{self, AdminActor, CurrentUser, FlashKind, PageCtx, UserActor};
 
 #[derive(Template, WebTemplate)]

@@ -5,9 +5,6 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::header;
 
-use super::UserView;
-use super::api_key::ApiKeyField;
-use super::oauth_apps::{self, OauthSection, SectionQuery};
 use crate::access::Actor;
 use crate::domain::AuthStatus;
 use crate::error::AppResult;
@@ -15,6 +12,9 @@ use crate::state::AppState;
 use crate::users::lifecycle;
 use crate::users::{self, UserSummary};
 use crate::web::input::Query;
+use crate::web::pages::UserView;
+use crate::web::pages::api_keys::ApiKeyField;
+use crate::web::pages::oauth::apps::{self as oauth_apps, OauthSection, SectionQuery};
 use crate::web::session::{AdminActor, PageCtx, UserActor};
 
 pub struct HistoryEntry {

@@ -1,12 +1,12 @@
 //! Set-based state changes on users: one statement per step however many users a mass
 //! action selects, so 100,000 users change in one transaction without loading them.
 
-use super::user_filter::{self, bind_all};
-use super::{Backend, StoreResult, Tx, audit, on_tx};
+use super::filter::{self, bind_all};
 use crate::domain::UserId;
 use crate::domain::query::UserFilter;
+use crate::store::{Backend, StoreResult, Tx, audit, on_tx};
 
-pub use super::audit::AuditMeta;
+pub use crate::store::audit::AuditMeta;
 
 /// Records a user may own. Deleting a user who owns any of these is refused. Later
 /// capabilities add their tables here (table, owner column, singular, plural).
@@ -26,11 +26,7 @@ fn sessions_table(tx: &Tx) -> &'static str {
 }
 
 /// Removes every session of the users matching `cond`.
-async fn end_sessions_matching(
-    tx: &mut Tx,
-    cond: &str,
-    binds: &[user_filter::Bind],
-) -> StoreResult<()> {
+async fn end_sessions_matching(tx: &mut Tx, cond: &str, binds: &[filter::Bind]) -> StoreResult<()> {
     let table = sessions_table(tx);
     let sql = format!(
         "DELETE FROM {table} WHERE id IN (SELECT s.session_id FROM user_sessions s \
@@ -52,7 +48,7 @@ pub async fn set_enabled(
     skip: Option<UserId>,
     meta: &AuditMeta<'_>,
 ) -> StoreResult<u64> {
-    let w = user_filter::build(f, 1, tx.backend());
+    let w = filter::build(f, 1, tx.backend());
     let from = if enabled { "FALSE" } else { "TRUE" };
     let skip_sql = skip
         .map(|id| format!(" AND u.id <> {id}"))
@@ -89,7 +85,7 @@ pub async fn set_enabled(
 
 /// How many of the users matching `f` have this id (0 or 1): "is it in the selection".
 pub async fn selection_contains(tx: &mut Tx, f: &UserFilter, id: UserId) -> StoreResult<bool> {
-    let w = user_filter::build(f, 1, tx.backend());
+    let w = filter::build(f, 1, tx.backend());
     let sql = format!(
         "SELECT COUNT(*) FROM users u WHERE ({}) AND u.id = {id}",
         w.sql
@@ -119,7 +115,7 @@ pub async fn activate(tx: &mut Tx, id: UserId, meta: &AuditMeta<'_>) -> StoreRes
     let changed = on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(meta.now).execute(c).await.map(|r| r.rows_affected()))?;
     if changed > 0 {
         let f = UserFilter::only(vec![id]);
-        let w = user_filter::build(&f, 1, tx.backend());
+        let w = filter::build(&f, 1, tx.backend());
         audit::record_matching(tx, &w.sql, &w.binds, "user.activated", None, meta).await?;
     }
     Ok(changed > 0)
@@ -145,7 +141,7 @@ pub async fn owned_records(
 /// cascade. The audit row is written first, while the user's name can still be read.
 pub async fn delete(tx: &mut Tx, id: UserId, meta: &AuditMeta<'_>) -> StoreResult<bool> {
     let f = UserFilter::only(vec![id]);
-    let w = user_filter::build(&f, 1, tx.backend());
+    let w = filter::build(&f, 1, tx.backend());
     audit::record_matching(tx, &w.sql, &w.binds, "user.deleted", None, meta).await?;
     end_sessions_matching(tx, &w.sql, &w.binds).await?;
     const SQL: &str = "DELETE FROM users WHERE id = $1";

@@ -3,7 +3,7 @@
 
 use sqlx::QueryBuilder;
 
-use super::user_filter::id_list;
+use super::users::filter::id_list;
 use super::{Db, StoreResult, Tx, on_db, on_tx};
 use crate::domain::UserId;
 

@@ -2,8 +2,8 @@
 //! integers here; every value the user typed is a bound parameter, numbered `$n` (which
 //! both backends accept).
 
-use super::Backend;
 use crate::domain::query::{DateField, Frequency, SortColumn, TextField, TextOp, UserFilter, View};
+use crate::store::Backend;
 
 #[derive(Debug, Clone)]
 pub enum Bind {
@@ -295,9 +295,9 @@ macro_rules! bind_all {
         let mut q = $q;
         for b in $binds {
             q = match b {
-                $crate::store::user_filter::Bind::Text(s) => q.bind(s.clone()),
-                $crate::store::user_filter::Bind::Int(i) => q.bind(*i),
-                $crate::store::user_filter::Bind::Bool(v) => q.bind(*v),
+                $crate::store::users::filter::Bind::Text(s) => q.bind(s.clone()),
+                $crate::store::users::filter::Bind::Int(i) => q.bind(*i),
+                $crate::store::users::filter::Bind::Bool(v) => q.bind(*v),
             };
         }
         q

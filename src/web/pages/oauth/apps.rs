@@ -11,9 +11,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::login::safe_next;
-use super::oauth_credentials::{hand_over, owner_page};
-use super::user_actions::ConfirmPage;
 use crate::access::Actor;
 use crate::domain::{FieldError, OrganizationId, UserId};
 use crate::error::{AppError, AppResult};
@@ -22,7 +19,9 @@ use crate::security::oauth_keys::KEYS_MISSING;
 use crate::state::AppState;
 use crate::users::UserSummary;
 use crate::web::input::{Form, Query};
-use crate::web::session::{self, AdminActor, FlashKind, PageCtx, UserActor};
+use crate::web::pages::oauth::credentials::{hand_over, owner_page};
+use crate::web::pages::users::login::safe_next;
+use crate::web::session::{self, FlashKind, PageCtx, UserActor};
 
 pub struct Choice {
     pub value: String,
@@ -30,7 +29,10 @@ pub struct Choice {
     pub selected: bool,
 }
 
-fn choices(options: impl IntoIterator<Item = (String, String)>, current: &str) -> Vec<Choice> {
+pub(super) fn choices(
+    options: impl IntoIterator<Item = (String, String)>,
+    current: &str,
+) -> Vec<Choice> {
     options
         .into_iter()
         .map(|(value, label)| Choice {
@@ -41,7 +43,7 @@ fn choices(options: impl IntoIterator<Item = (String, String)>, current: &str) -
         .collect()
 }
 
-fn status_choices(current: &str) -> Vec<Choice> {
+pub(super) fn status_choices(current: &str) -> Vec<Choice> {
     choices(
         [("", "All"), ("active", "Active"), ("inactive", "Inactive")]
             .map(|(v, l)| (v.to_owned(), l.to_owned())),
@@ -49,7 +51,7 @@ fn status_choices(current: &str) -> Vec<Choice> {
     )
 }
 
-fn parse_status(s: &str) -> Option<bool> {
+pub(super) fn parse_status(s: &str) -> Option<bool> {
     match s {
         "active" => Some(true),
         "inactive" => Some(false),
@@ -75,13 +77,13 @@ pub struct AppView {
     pub regenerate_href: String,
 }
 
-fn encode(s: &str) -> String {
+pub(super) fn encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 impl AppView {
     /// `back` is the page the actions return to.
-    fn new(a: &AppRow, back: &str) -> Self {
+    pub(super) fn new(a: &AppRow, back: &str) -> Self {
         let action = |verb: &str| {
             format!(
                 "/admin/oauth-applications/{}/{verb}?return={}",
@@ -250,7 +252,7 @@ pub struct Back {
 
 impl Back {
     /// The page the action came from if it is on this site, else the owner's page.
-    fn or_owner(self, caller: &UserActor, owner: UserId) -> String {
+    pub(super) fn or_owner(self, caller: &UserActor, owner: UserId) -> String {
         if safe_next(&self.back) {
             self.back
         } else {
@@ -391,232 +393,4 @@ pub async fn update(
         }
         Err(e) => Err(e),
     }
-}
-
-pub async fn activate(
-    u: UserActor,
-    session: Session,
-    State(state): State<AppState>,
-    Path(id): Path<AppId>,
-    Query(back): Query<Back>,
-) -> AppResult<Redirect> {
-    let app = oauth_apps::set_active(&state, &u.actor, id, true).await?;
-    session::flash(&session, FlashKind::Success, "Activated successfully").await?;
-    Ok(Redirect::to(&back.or_owner(&u, app.owner_id)))
-}
-
-/// The confirmations' no-JavaScript pages: (title, question, OK button).
-const DEACTIVATE: (&str, &str, &str) = (
-    "Deactivate Confirmation",
-    "Are you sure you want to deactivate the application?",
-    "Yes, Deactivate",
-);
-const DELETE: (&str, &str, &str) = (
-    "Deletion Confirmation",
-    "Are you sure you want to delete the application?",
-    "Yes, Delete",
-);
-const REGENERATE: (&str, &str, &str) = (
-    "Regenerate Secret",
-    "The current client secret stops working at once and a new one is shown. Continue?",
-    "Regenerate",
-);
-
-async fn confirm(
-    state: &AppState,
-    u: &UserActor,
-    ctx: PageCtx,
-    id: AppId,
-    back: Back,
-    verb: &str,
-    (title, text, ok): (&str, &str, &str),
-) -> AppResult<ConfirmPage> {
-    let app = oauth_apps::find(state, &u.actor, id).await?;
-    let back = back.or_owner(u, app.owner_id);
-    Ok(ConfirmPage {
-        ctx,
-        title: title.into(),
-        text: format!("{text} ({})", app.name),
-        action: format!(
-            "/admin/oauth-applications/{id}/{verb}?return={}",
-            encode(&back)
-        ),
-        hidden: Vec::new(),
-        ok: ok.into(),
-        cancel: back,
-    })
-}
-
-pub async fn deactivate_confirm(
-    u: UserActor,
-    ctx: PageCtx,
-    State(state): State<AppState>,
-    Path(id): Path<AppId>,
-    Query(back): Query<Back>,
-) -> AppResult<ConfirmPage> {
-    confirm(&state, &u, ctx, id, back, "deactivate", DEACTIVATE).await
-}
-
-pub async fn deactivate(
-    u: UserActor,
-    session: Session,
-    State(state): State<AppState>,
-    Path(id): Path<AppId>,
-    Query(back): Query<Back>,
-) -> AppResult<Redirect> {
-    let app = oauth_apps::set_active(&state, &u.actor, id, false).await?;
-    session::flash(&session, FlashKind::Success, "Deactivated successfully").await?;
-    Ok(Redirect::to(&back.or_owner(&u, app.owner_id)))
-}
-
-pub async fn delete_confirm(
-    u: UserActor,
-    ctx: PageCtx,
-    State(state): State<AppState>,
-    Path(id): Path<AppId>,
-    Query(back): Query<Back>,
-) -> AppResult<ConfirmPage> {
-    confirm(&state, &u, ctx, id, back, "delete", DELETE).await
-}
-
-pub async fn delete(
-    u: UserActor,
-    session: Session,
-    State(state): State<AppState>,
-    Path(id): Path<AppId>,
-    Query(back): Query<Back>,
-) -> AppResult<Redirect> {
-    let app = oauth_apps::delete(&state, &u.actor, id).await?;
-    session::flash(&session, FlashKind::Success, "Deleted successfully").await?;
-    Ok(Redirect::to(&back.or_owner(&u, app.owner_id)))
-}
-
-pub async fn regenerate_confirm(
-    u: UserActor,
-    ctx: PageCtx,
-    State(state): State<AppState>,
-    Path(id): Path<AppId>,
-    Query(back): Query<Back>,
-) -> AppResult<ConfirmPage> {
-    confirm(&state, &u, ctx, id, back, "regenerate", REGENERATE).await
-}
-
-pub async fn regenerate(
-    u: UserActor,
-    session: Session,
-    State(state): State<AppState>,
-    Path(id): Path<AppId>,
-    Query(back): Query<Back>,
-) -> AppResult<Redirect> {
-    let c = oauth_apps::regenerate_secret(&state, &u.actor, id).await?;
-    let done = back.or_owner(&u, c.app.owner_id);
-    hand_over(
-        &state,
-        &session,
-        u.user.id,
-        "Client Secret Regenerated",
-        &c,
-        done,
-    )
-    .await
-}
-
-/// System > User Management > OAuth Applications: filters as GET parameters.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ListQuery {
-    pub name: String,
-    pub org: String,
-    pub status: String,
-    pub used: String,
-    pub page: String,
-}
-
-const PAGE_SIZE: i64 = 50;
-
-#[derive(Template, WebTemplate)]
-#[template(path = "oauth/list.html")]
-pub struct OauthAppsPage {
-    pub ctx: PageCtx,
-    pub keys_ok: bool,
-    pub keys_message: &'static str,
-    pub name: String,
-    pub org_choices: Vec<Choice>,
-    pub status_choices: Vec<Choice>,
-    pub used_choices: Vec<Choice>,
-    pub has_filters: bool,
-    pub show_org: bool,
-    pub rows: Vec<AppView>,
-    pub total: i64,
-    pub prev: Option<String>,
-    pub next: Option<String>,
-}
-
-pub async fn list(
-    a: AdminActor,
-    ctx: PageCtx,
-    State(state): State<AppState>,
-    Query(q): Query<ListQuery>,
-) -> AppResult<OauthAppsPage> {
-    let now = state.clock.now();
-    let (never_used, used_since) = match q.used.as_str() {
-        "never" => (true, None),
-        "day" => (false, Some(now - 86_400)),
-        "month" => (false, Some(now - 30 * 86_400)),
-        _ => (false, None),
-    };
-    let filter = AppFilter {
-        owner: None,
-        name_like: oauth_apps::name_pattern(&q.name),
-        organization: q.org.parse().ok(),
-        active: parse_status(&q.status),
-        never_used,
-        used_since,
-        within: None,
-    };
-    let page = q.page.parse::<i64>().unwrap_or(1).max(1);
-    let (apps, total) =
-        oauth_apps::list(&state, &a.actor, filter, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
-    let orgs = crate::organizations::choices(&state, &a.actor).await?;
-    let link = |p: i64| {
-        let query: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("name", &q.name)
-            .append_pair("org", &q.org)
-            .append_pair("status", &q.status)
-            .append_pair("used", &q.used)
-            .append_pair("page", &p.to_string())
-            .finish();
-        format!("/admin/oauth-applications?{query}")
-    };
-    Ok(OauthAppsPage {
-        keys_ok: state.oauth_keys.available(),
-        keys_message: KEYS_MISSING,
-        rows: apps.iter().map(|a| AppView::new(a, &ctx.here)).collect(),
-        ctx,
-        name: q.name.clone(),
-        show_org: orgs.len() > 1,
-        org_choices: choices(
-            std::iter::once((String::new(), "All".to_owned()))
-                .chain(orgs.into_iter().map(|(id, n)| (id.to_string(), n))),
-            &q.org,
-        ),
-        status_choices: status_choices(&q.status),
-        used_choices: choices(
-            [
-                ("", "Any time"),
-                ("day", "In the last 24 hours"),
-                ("month", "In the last 30 days"),
-                ("never", "Never"),
-            ]
-            .map(|(v, l)| (v.to_owned(), l.to_owned())),
-            &q.used,
-        ),
-        has_filters: !(q.name.is_empty()
-            && q.org.is_empty()
-            && q.status.is_empty()
-            && q.used.is_empty()),
-        total,
-        prev: (page > 1).then(|| link(page - 1)),
-        next: (page * PAGE_SIZE < total).then(|| link(page + 1)),
-    })
 }

@@ -5,12 +5,12 @@ use axum::extract::{Path, State};
 use axum::response::Redirect;
 use tower_sessions::Session;
 
-use super::user_actions::back_to;
 use crate::access::Actor;
 use crate::api_keys::{self, StoredKey};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::input::Form;
+use crate::web::pages::users::lifecycle::back_to;
 use crate::web::session::{self, CurrentOrg, FlashKind, UserActor};
 
 /// The "API Key" field of a user page.
