@@ -39,6 +39,16 @@ pub fn display(ts: i64) -> String {
         .unwrap_or_default()
 }
 
+/// "2026-11-29": a date on one line, for the columns of a grid (the full time goes in its
+/// tooltip).
+pub fn short(ts: i64) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    OffsetDateTime::from_unix_timestamp(ts)
+        .ok()
+        .and_then(|t| t.format(&fmt).ok())
+        .unwrap_or_default()
+}
+
 /// "2026-11-29T03:44:00Z": times in the API (RFC 3339, UTC).
 pub fn rfc3339(ts: i64) -> String {
     OffsetDateTime::from_unix_timestamp(ts)
@@ -55,6 +65,7 @@ mod tests {
     #[test]
     fn display_is_utc() {
         assert_eq!(super::display(0), "Jan 1, 1970, 00:00 UTC");
+        assert_eq!(super::short(1_767_225_600), "2026-01-01");
         assert_eq!(super::rfc3339(1_767_225_600), "2026-01-01T00:00:00Z");
     }
 }

@@ -131,7 +131,7 @@ impl Browser {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -139,7 +139,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn wait_for_path(b: &Browser, path: &str) {
+pub(crate) async fn wait_for_path(b: &Browser, path: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let url = b.client.current_url().await.expect("url");
@@ -670,152 +670,64 @@ async fn export_then_follow_the_emailed_link() {
     b.close().await;
 }
 
-/// Types into the input that a label inside `scope` (an XPath) names.
-async fn fill_within(b: &Browser, scope: &str, label: &str, value: &str) {
-    let xpath = format!("{scope}//label[normalize-space()='{label}']");
-    let l = b
-        .client
-        .find(Locator::XPath(&xpath))
-        .await
-        .unwrap_or_else(|e| panic!("{xpath}: {e}"));
-    let id = l.attr("for").await.unwrap().expect("label has for");
-    let input = b.client.find(Locator::Id(&id)).await.expect("input");
-    input.clear().await.expect("clear");
-    input.send_keys(value).await.expect("type");
-}
-
-async fn displayed(b: &Browser, css: &str) -> bool {
-    match b.client.find(Locator::Css(css)).await {
-        Ok(e) => e.is_displayed().await.unwrap_or(false),
-        Err(_) => false,
-    }
-}
-
+/// At 1366 px, each date column stays on one line (the full time is in its tooltip), and a
+/// sorted column's header is named by its label alone: the arrow is hidden from assistive
+/// technology and the order is said by `aria-sort` (WCAG 2.1 SC 1.3.1, 4.1.2).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn oauth_add_application_dialog_credentials_and_row_menu() {
-    let Some((app, _keys)) = crate::oauth::spawn_oauth(Backend::Sqlite, true).await else {
+async fn dates_fit_one_line_and_sorted_headers_keep_their_names() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
         return;
     };
-    let bob = app.create_plain_user("bob", "Bob-pass-123");
+    app.create_plain_user("bob", "Bob-pass-123");
     let Some(b) = Browser::start().await else {
         return;
     };
-    b.login_as_admin(&app).await;
-    let page = format!("/admin/user/view/{bob}");
-    b.client.goto(&app.url(&page)).await.unwrap();
-
-    // "Add Application" opens the dialog on the page, with Active checked.
-    assert!(!displayed(&b, "#oauth-add-dialog").await);
-    b.click_xpath("//a[normalize-space()='Add Application']")
-        .await;
-    let dialog = "//dialog[@id='oauth-add-dialog']";
-    b.wait_texts("#oauth-add-dialog[open] h2", |t| t == ["Add Application"])
-        .await;
-    wait_path_still(&b, &page).await;
-    let active = b
-        .client
-        .find(Locator::Id("oauth-add-active"))
+    b.client.set_window_size(1366, 768).await.unwrap();
+    // Bob has signed in once, so every date column holds a time.
+    b.login(&app, "bob", "Bob-pass-123").await;
+    b.client
+        .goto(&format!("{}/admin/user/login", app.base))
         .await
         .unwrap();
-    assert_eq!(
-        active.prop("checked").await.unwrap().as_deref(),
-        Some("true")
-    );
-    fill_within(&b, dialog, "Application Name", "CRM sync").await;
-    b.screenshot("oauth-add-application").await;
-    b.click_xpath(&format!("{dialog}//button[normalize-space()='Create']"))
-        .await;
-
-    // The one-time credentials, in a dialog, each with its copy button.
-    b.wait_texts("#oauth-credentials[open] #cred-title", |t| {
-        t == ["Application Created"]
-    })
-    .await;
-    assert!(displayed(&b, "#oauth-credentials").await);
-    for label in ["Copy Client ID", "Copy Client Secret"] {
-        let xpath = format!("//dialog[@id='oauth-credentials']//button[@aria-label='{label}']");
-        let button = b.client.find(Locator::XPath(&xpath)).await.expect(label);
-        assert!(button.is_displayed().await.unwrap(), "{label}");
-    }
-    let client_id = b
-        .client
-        .find(Locator::Id("cred-client-id"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap()
-        .expect("client id");
-    assert_eq!(client_id.len(), 32);
-    b.click_xpath("//button[@aria-label='Copy Client ID']")
-        .await;
-    // Copied, or (where the browser refuses clipboard access) selected for Ctrl+C.
-    b.wait_texts(".copy-status", |t| {
-        t.first().is_some_and(|s| s.starts_with("Client ID"))
-    })
-    .await;
-    b.screenshot("oauth-credentials").await;
-    b.click_xpath("//a[normalize-space()='Done']").await;
-    wait_for_path(&b, &page).await;
-    b.wait_texts(".oauth-grid tbody td:nth-child(2)", |t| {
-        t == [client_id.clone()]
-    })
-    .await;
-
-    // The row's More Options menu: Deactivate through its confirmation.
-    let row = "//table[contains(@class,'oauth-grid')]//tr[td[normalize-space()='CRM sync']]";
-    b.click_xpath(&format!("{row}//summary[@aria-label='More Options']"))
-        .await;
-    b.screenshot("oauth-more-options").await;
-    let items = b.texts(".oauth-grid details[open] [role=menuitem]").await;
-    assert_eq!(
-        items,
-        vec!["Edit", "Deactivate", "Regenerate Secret", "Delete"]
-    );
-    b.click_xpath(&format!("{row}//a[normalize-space()='Deactivate']"))
-        .await;
-    b.confirm_dialog(
-        "Deactivate Confirmation",
-        "Are you sure you want to deactivate the application?",
-        "Yes, Deactivate",
-    )
-    .await;
-    b.wait_texts(".flash-success", |t| t == ["Deactivated successfully"])
-        .await;
-    assert_eq!(
-        b.texts(".oauth-grid tbody td:nth-child(3)").await,
-        vec!["No"]
-    );
-    b.close().await;
-}
-
-/// The page did not navigate (a dialog opened instead).
-async fn wait_path_still(b: &Browser, path: &str) {
-    let url = b.client.current_url().await.expect("url");
-    assert_eq!(url.path(), path, "stayed on the page");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn oauth_missing_keys_warning() {
-    let Some((app, _keys)) = crate::oauth::spawn_oauth(Backend::Sqlite, false).await else {
-        return;
-    };
-    let Some(b) = Browser::start().await else {
-        return;
-    };
+    b.client.delete_all_cookies().await.unwrap();
     b.login_as_admin(&app).await;
     b.client
-        .goto(&app.url("/admin/user/profile/view"))
+        .goto(&format!("{}/admin/user?sort=username&dir=asc", app.base))
         .await
         .unwrap();
-    b.wait_texts(".oauth-keys-missing", |t| t == [crate::oauth::KEYS_MISSING])
-        .await;
-    let add = b
+    let lines = b
         .client
-        .find_all(Locator::XPath("//a[normalize-space()='Add Application']"))
+        .execute(
+            "return [...document.querySelectorAll('table.datagrid td.date')].map(td => {
+                 const r = document.createRange(); r.selectNodeContents(td);
+                 const tops = new Set([...r.getClientRects()].map(x => Math.round(x.top)));
+                 return [td.textContent.trim(), tops.size, td.querySelector('time')?.title ?? ''];
+             })",
+            vec![],
+        )
         .await
         .unwrap();
-    assert!(add.is_empty(), "Add Application is not offered");
-    b.screenshot("oauth-missing-keys").await;
+    let cells = lines.as_array().unwrap();
+    assert!(cells.len() >= 6, "{lines}");
+    for c in cells {
+        assert_eq!(c[1], 1, "one line: {c}");
+        assert!(
+            c[2].as_str().unwrap().ends_with("UTC"),
+            "the full time in the tooltip: {c}"
+        );
+    }
+    let header = b
+        .client
+        .execute(
+            "const th = document.querySelector('th[aria-sort]');
+             const a = th.querySelector('a').cloneNode(true);
+             a.querySelectorAll('[aria-hidden=true]').forEach(e => e.remove());
+             return [th.getAttribute('aria-sort'), a.textContent.trim()];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(header, serde_json::json!(["ascending", "Username"]));
+    b.screenshot("grid-1366").await;
     b.close().await;
 }

@@ -4,17 +4,21 @@
 mod common;
 
 mod api;
+mod api_users;
 mod auth;
 mod browser;
+mod browser_oauth;
 mod cli;
 mod exports;
 mod grid;
+mod grid_search;
 mod hardening;
 mod input;
 mod lifecycle;
 mod mail;
 mod mailbox;
 mod oauth;
+mod oauth_pages;
 mod organizations;
 mod passwords;
 mod security;

@@ -9,6 +9,46 @@ pub mod users;
 
 use crate::users::UserSummary;
 
+/// A time as a grid column shows it: the date on one line, the full time (in UTC) in its
+/// tooltip, and the machine-readable value for `<time datetime>`. Shown in full elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateCell {
+    pub short: String,
+    pub full: String,
+    pub iso: String,
+    /// False for "Never": no `<time>` element then.
+    pub known: bool,
+}
+
+impl DateCell {
+    pub fn at(ts: i64) -> Self {
+        Self {
+            short: crate::clock::short(ts),
+            full: crate::clock::display(ts),
+            iso: crate::clock::rfc3339(ts),
+            known: true,
+        }
+    }
+
+    pub fn maybe(ts: Option<i64>) -> Self {
+        ts.map_or_else(
+            || Self {
+                short: "Never".into(),
+                full: "Never".into(),
+                iso: String::new(),
+                known: false,
+            },
+            Self::at,
+        )
+    }
+}
+
+impl std::fmt::Display for DateCell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.full)
+    }
+}
+
 /// A user as the pages show them: every value already turned into display text.
 pub struct UserView {
     pub id: i64,
@@ -20,16 +60,15 @@ pub struct UserView {
     pub enabled: bool,
     pub enabled_label: &'static str,
     pub status_label: &'static str,
-    pub last_login: String,
+    pub last_login: DateCell,
     pub login_count: i64,
-    pub created: String,
-    pub updated: String,
+    pub created: DateCell,
+    pub updated: DateCell,
     pub organizations: String,
 }
 
 impl UserView {
     pub fn new(u: &UserSummary, organizations: &[String]) -> Self {
-        let display = crate::clock::display;
         let status = u.auth_status.label();
         let parts: Vec<&str> = [
             &u.name_prefix,
@@ -55,13 +94,10 @@ impl UserView {
             enabled: u.enabled,
             enabled_label: if u.enabled { "Enabled" } else { "Disabled" },
             status_label: status,
-            last_login: u
-                .last_login_at
-                .map(display)
-                .unwrap_or_else(|| "Never".into()),
+            last_login: DateCell::maybe(u.last_login_at),
             login_count: u.login_count,
-            created: display(u.created_at),
-            updated: display(u.updated_at),
+            created: DateCell::at(u.created_at),
+            updated: DateCell::at(u.updated_at),
             organizations: organizations.join(", "),
         }
     }

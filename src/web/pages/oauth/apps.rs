@@ -69,7 +69,7 @@ pub struct AppView {
     pub owner: String,
     pub owner_href: String,
     pub grant_type: &'static str,
-    pub last_used: String,
+    pub last_used: crate::web::pages::DateCell,
     pub edit_href: String,
     pub activate_href: String,
     pub deactivate_href: String,
@@ -104,10 +104,7 @@ impl AppView {
             } else {
                 "Other"
             },
-            last_used: a
-                .last_used_at
-                .map(crate::clock::display)
-                .unwrap_or_else(|| "Never".into()),
+            last_used: crate::web::pages::DateCell::maybe(a.last_used_at),
             edit_href: action("update"),
             activate_href: action("activate"),
             deactivate_href: action("deactivate"),
