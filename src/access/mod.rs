@@ -5,8 +5,10 @@
 pub mod authority;
 pub mod throttle;
 
+use crate::domain::audit::AuditAction;
 use crate::domain::{OrganizationId, UserId};
 use crate::error::{AppError, AppResult};
+use crate::store::audit;
 pub use authority::{Authority, Membership, Scope};
 
 /// Who is acting, for authorization and the audit log.
@@ -26,6 +28,38 @@ impl Actor {
             name: name.to_owned(),
             ip: None,
             authority: Authority::System,
+        }
+    }
+
+    /// The audit entry of something this actor did to the record `target` (named `label`
+    /// in the log, which outlives the record): the one way every use case writes one.
+    pub fn entry<'a>(
+        &'a self,
+        action: AuditAction,
+        target: i64,
+        label: &'a str,
+        details: Option<&'a str>,
+        at: i64,
+    ) -> audit::Entry<'a> {
+        audit::Entry {
+            actor_id: self.user_id,
+            actor_name: Some(&self.name),
+            action,
+            target_id: Some(target),
+            target_label: Some(label),
+            details,
+            ip: self.ip.as_deref(),
+            at,
+        }
+    }
+
+    /// Who and when, for the entries a set-based statement writes (one per user).
+    pub fn meta(&self, now: i64) -> audit::AuditMeta<'_> {
+        audit::AuditMeta {
+            actor_id: self.user_id,
+            actor_name: &self.name,
+            ip: self.ip.as_deref(),
+            now,
         }
     }
 

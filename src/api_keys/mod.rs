@@ -8,6 +8,7 @@ use subtle::ConstantTimeEq;
 
 use crate::access::Actor;
 use crate::access::throttle::{Attempt, Gate};
+use crate::domain::audit::AuditAction;
 use crate::domain::{ApiKey, OrganizationId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::security::cipher::Sealed;
@@ -131,17 +132,13 @@ pub async fn generate(
     api_keys::replace(&mut tx, id, org.id, &sealed.ciphertext, &sealed.nonce, now).await?;
     audit::record(
         &mut tx,
-        &audit::Entry {
-            actor_id: actor.user_id,
-            actor_name: Some(&actor.name),
-            action: "api_key.generated",
-            target_type: "user",
-            target_id: Some(id),
-            target_label: Some(&user.username),
-            details: Some(&details),
-            ip: actor.ip.as_deref(),
-            at: now,
-        },
+        &actor.entry(
+            AuditAction::ApiKeyGenerated,
+            id,
+            &user.username,
+            Some(&details),
+            now,
+        ),
     )
     .await?;
     tx.commit().await?;

@@ -2,6 +2,7 @@
 //! never see a raw string again.
 
 mod api_key;
+pub mod audit;
 pub mod fields;
 pub mod input;
 pub mod oauth;

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use crate::access::Actor;
 use crate::config::EXPORTABLE_FIELDS;
+use crate::domain::audit::AuditAction;
 use crate::domain::{FieldError, JobStatus};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -81,8 +82,7 @@ pub async fn set_fields(state: &AppState, actor: &Actor, chosen: &[String]) -> A
         &audit::Entry {
             actor_id: actor.user_id,
             actor_name: Some(&actor.name),
-            action: "export.fields_changed",
-            target_type: "setting",
+            action: AuditAction::ExportFieldsChanged,
             target_id: None,
             target_label: Some(FIELDS_SETTING),
             details: Some(&value),
@@ -113,8 +113,7 @@ pub async fn request(state: &AppState, actor: &Actor, view: Option<&str>) -> App
         &audit::Entry {
             actor_id: actor.user_id,
             actor_name: Some(&actor.name),
-            action: "export.requested",
-            target_type: "export",
+            action: AuditAction::ExportRequested,
             target_id: Some(id),
             target_label: None,
             details: query.as_deref(),

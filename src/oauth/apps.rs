@@ -5,6 +5,7 @@
 
 use crate::access::Actor;
 use crate::access::authority::managed_user;
+use crate::domain::audit::AuditAction;
 use crate::domain::oauth::{AppName, ClientSecret, generate_client_id};
 use crate::domain::{FieldError, OrganizationId, UserId};
 use crate::error::{AppError, AppResult};
@@ -47,27 +48,6 @@ pub struct AppInput {
 pub struct Credentials {
     pub app: AppRow,
     pub secret: ClientSecret,
-}
-
-fn entry<'a>(
-    actor: &'a Actor,
-    action: &'a str,
-    app: AppId,
-    label: &'a str,
-    details: Option<&'a str>,
-    at: i64,
-) -> audit::Entry<'a> {
-    audit::Entry {
-        actor_id: actor.user_id,
-        actor_name: Some(&actor.name),
-        action,
-        target_type: "oauth_application",
-        target_id: Some(app),
-        target_label: Some(label),
-        details,
-        ip: actor.ip.as_deref(),
-        at,
-    }
 }
 
 /// The application, if the actor may manage it: its owner is theirs to manage, and (for
@@ -207,9 +187,8 @@ pub async fn create(
     );
     audit::record(
         &mut tx,
-        &entry(
-            actor,
-            "oauth_app.created",
+        &actor.entry(
+            AuditAction::OauthAppCreated,
             id,
             name.as_str(),
             Some(&details),
@@ -271,9 +250,8 @@ pub async fn update(
     );
     audit::record(
         &mut tx,
-        &entry(
-            actor,
-            "oauth_app.updated",
+        &actor.entry(
+            AuditAction::OauthAppUpdated,
             id,
             name.as_str(),
             Some(&details),
@@ -298,11 +276,11 @@ pub async fn set_active(
     let mut tx = state.begin().await?;
     if oauth_apps::set_active(&mut tx, id, active, now).await? {
         let action = if active {
-            "oauth_app.activated"
+            AuditAction::OauthAppActivated
         } else {
-            "oauth_app.deactivated"
+            AuditAction::OauthAppDeactivated
         };
-        audit::record(&mut tx, &entry(actor, action, id, &app.name, None, now)).await?;
+        audit::record(&mut tx, &actor.entry(action, id, &app.name, None, now)).await?;
     }
     tx.commit().await?;
     Ok(app)
@@ -321,9 +299,8 @@ pub async fn delete(state: &AppState, actor: &Actor, id: AppId) -> AppResult<App
     );
     audit::record(
         &mut tx,
-        &entry(
-            actor,
-            "oauth_app.deleted",
+        &actor.entry(
+            AuditAction::OauthAppDeleted,
             id,
             &app.name,
             Some(&details),
@@ -351,9 +328,8 @@ pub async fn regenerate_secret(
     }
     audit::record(
         &mut tx,
-        &entry(
-            actor,
-            "oauth_app.secret_regenerated",
+        &actor.entry(
+            AuditAction::OauthAppSecretRegenerated,
             id,
             &app.name,
             None,

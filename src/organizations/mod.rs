@@ -1,6 +1,7 @@
 //! Organizations: managing them, and which one a signed-in user works in.
 
 use crate::access::Actor;
+use crate::domain::audit::AuditAction;
 use crate::domain::{FieldError, OrganizationId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -26,26 +27,6 @@ fn name_taken(e: sqlx::Error) -> AppError {
         FieldError::new("name", "An organization with this name already exists.").into()
     } else {
         e.into()
-    }
-}
-
-fn entry<'a>(
-    actor: &'a Actor,
-    action: &'a str,
-    id: OrganizationId,
-    label: &'a str,
-    at: i64,
-) -> audit::Entry<'a> {
-    audit::Entry {
-        actor_id: actor.user_id,
-        actor_name: Some(&actor.name),
-        action,
-        target_type: "organization",
-        target_id: Some(id),
-        target_label: Some(label),
-        details: None,
-        ip: actor.ip.as_deref(),
-        at,
     }
 }
 
@@ -77,7 +58,7 @@ pub async fn create(state: &AppState, actor: &Actor, name: &str) -> AppResult<Or
         .map_err(name_taken)?;
     audit::record(
         &mut tx,
-        &entry(actor, "organization.created", id, &name, now),
+        &actor.entry(AuditAction::OrganizationCreated, id, &name, None, now),
     )
     .await?;
     tx.commit().await?;
@@ -102,7 +83,7 @@ pub async fn rename(
     }
     audit::record(
         &mut tx,
-        &entry(actor, "organization.renamed", id, &name, now),
+        &actor.entry(AuditAction::OrganizationRenamed, id, &name, None, now),
     )
     .await?;
     tx.commit().await?;
@@ -132,11 +113,11 @@ pub async fn set_enabled(
     let mut tx = state.begin().await?;
     organizations::set_enabled(&mut tx, id, enabled, now).await?;
     let action = if enabled {
-        "organization.enabled"
+        AuditAction::OrganizationEnabled
     } else {
-        "organization.disabled"
+        AuditAction::OrganizationDisabled
     };
-    audit::record(&mut tx, &entry(actor, action, id, &org.name, now)).await?;
+    audit::record(&mut tx, &actor.entry(action, id, &org.name, None, now)).await?;
     tx.commit().await?;
     Ok(org)
 }
@@ -165,11 +146,11 @@ pub async fn set_global(
     }
     if org.is_global != global {
         let action = if global {
-            "organization.global_granted"
+            AuditAction::OrganizationGlobalGranted
         } else {
-            "organization.global_revoked"
+            AuditAction::OrganizationGlobalRevoked
         };
-        audit::record(&mut tx, &entry(actor, action, id, &org.name, now)).await?;
+        audit::record(&mut tx, &actor.entry(action, id, &org.name, None, now)).await?;
     }
     tx.commit().await?;
     Ok(org)
@@ -211,7 +192,7 @@ pub async fn delete(
     })?;
     audit::record(
         &mut tx,
-        &entry(actor, "organization.deleted", id, &org.name, now),
+        &actor.entry(AuditAction::OrganizationDeleted, id, &org.name, None, now),
     )
     .await?;
     tx.commit().await?;

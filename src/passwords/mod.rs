@@ -14,11 +14,11 @@ use sha2::{Digest, Sha256};
 use crate::access::Actor;
 use crate::access::authority::{managed_user, restrict};
 use crate::access::throttle::{Attempt, Gate};
+use crate::domain::audit::AuditAction;
 use crate::domain::{AuthStatus, FieldError, PlainPassword, UserId};
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, templates};
 use crate::state::AppState;
-use crate::store::audit::AuditMeta;
 use crate::store::passwords::{self as password_resets, ResetUser};
 use crate::store::{Tx, audit, users};
 
@@ -115,12 +115,7 @@ async fn reset_reachable(
         .copied()
         .filter(|&id| actor.user_id != Some(id))
         .collect();
-    let meta = AuditMeta {
-        actor_id: actor.user_id,
-        actor_name: &actor.name,
-        ip: actor.ip.as_deref(),
-        now,
-    };
+    let meta = actor.meta(now);
     let details = audit_details(true);
     let mut tx = state.begin().await?;
     let mut done = Vec::new();
@@ -139,7 +134,7 @@ async fn reset_reachable(
         audit::record_for_users(
             &mut tx,
             &reset,
-            "password.reset_requested",
+            AuditAction::PasswordResetRequested,
             Some(&details),
             &meta,
         )
@@ -245,8 +240,7 @@ pub async fn complete_reset(
         &audit::Entry {
             actor_id: Some(user.id),
             actor_name: Some(&user.username),
-            action: "password.reset_completed",
-            target_type: "user",
+            action: AuditAction::PasswordResetCompleted,
             target_id: Some(user.id),
             target_label: Some(&user.username),
             details: None,
@@ -310,17 +304,13 @@ async fn issue(
     let details = audit_details(lock_out);
     audit::record(
         tx,
-        &audit::Entry {
-            actor_id: actor.user_id,
-            actor_name: Some(&actor.name),
-            action: "password.reset_requested",
-            target_type: "user",
-            target_id: Some(id),
-            target_label: Some(&user.username),
-            details: Some(&details),
-            ip: actor.ip.as_deref(),
-            at: now,
-        },
+        &actor.entry(
+            AuditAction::PasswordResetRequested,
+            id,
+            &user.username,
+            Some(&details),
+            now,
+        ),
     )
     .await?;
     mail::enqueue(tx, &email, now).await?;
@@ -451,17 +441,7 @@ async fn record_change(
 ) -> AppResult<()> {
     audit::record(
         tx,
-        &audit::Entry {
-            actor_id: actor.user_id,
-            actor_name: Some(&actor.name),
-            action: "password.changed",
-            target_type: "user",
-            target_id: Some(id),
-            target_label: Some(username),
-            details: None,
-            ip: actor.ip.as_deref(),
-            at: now,
-        },
+        &actor.entry(AuditAction::PasswordChanged, id, username, None, now),
     )
     .await?;
     Ok(())

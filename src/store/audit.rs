@@ -2,12 +2,40 @@
 
 use super::users::filter::{Bind, bind_all, id_list};
 use super::{Db, StoreResult, Tx, on_db, on_tx};
+use crate::domain::audit::AuditAction;
 
+/// An action as read back: the catalogue's, or None for a name this version does not know
+/// (the history outlives the code that wrote it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownAction {
+    pub action: Option<AuditAction>,
+    pub stored: String,
+}
+
+impl KnownAction {
+    /// The words for it, or the stored name when this version does not know it.
+    pub fn label(&self) -> &str {
+        match self.action {
+            Some(a) => a.label(),
+            None => &self.stored,
+        }
+    }
+}
+
+impl From<String> for KnownAction {
+    fn from(stored: String) -> Self {
+        Self {
+            action: AuditAction::parse(&stored),
+            stored,
+        }
+    }
+}
+
+/// One entry; the kind of record it is about follows from its action.
 pub struct Entry<'a> {
     pub actor_id: Option<i64>,
     pub actor_name: Option<&'a str>,
-    pub action: &'a str,
-    pub target_type: &'a str,
+    pub action: AuditAction,
     pub target_id: Option<i64>,
     pub target_label: Option<&'a str>,
     pub details: Option<&'a str>,
@@ -18,7 +46,9 @@ pub struct Entry<'a> {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct EntryRow {
     pub actor_name: Option<String>,
-    pub action: String,
+    /// Decoded when read; None for an action this version does not know.
+    #[sqlx(try_from = "String")]
+    pub action: KnownAction,
     pub details: Option<String>,
     pub ip: Option<String>,
     pub created_at: i64,
@@ -31,8 +61,8 @@ pub async fn record(tx: &mut Tx, e: &Entry<'_>) -> StoreResult<()> {
     on_tx!(tx, c => sqlx::query(INSERT)
         .bind(e.actor_id)
         .bind(e.actor_name)
-        .bind(e.action)
-        .bind(e.target_type)
+        .bind(e.action.key())
+        .bind(e.action.target().key())
         .bind(e.target_id)
         .bind(e.target_label)
         .bind(e.details)
@@ -57,7 +87,7 @@ pub async fn record_matching(
     tx: &mut Tx,
     cond: &str,
     binds: &[Bind],
-    action: &str,
+    action: AuditAction,
     details: Option<&str>,
     meta: &AuditMeta<'_>,
 ) -> StoreResult<()> {
@@ -75,7 +105,7 @@ pub async fn record_matching(
     on_tx!(tx, c => bind_all!(sqlx::query(&sql), binds)
         .bind(meta.actor_id)
         .bind(meta.actor_name)
-        .bind(action)
+        .bind(action.key())
         .bind(details)
         .bind(meta.ip)
         .bind(meta.now)
@@ -88,7 +118,7 @@ pub async fn record_matching(
 pub async fn record_for_users(
     tx: &mut Tx,
     ids: &[i64],
-    action: &str,
+    action: AuditAction,
     details: Option<&str>,
     meta: &AuditMeta<'_>,
 ) -> StoreResult<()> {

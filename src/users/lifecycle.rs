@@ -9,7 +9,7 @@ use crate::domain::query::UserFilter;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::users;
-use crate::store::users::lifecycle::{self, AuditMeta};
+use crate::store::users::lifecycle::{self};
 
 /// What a (mass) enable/disable did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,15 +18,6 @@ pub struct MassOutcome {
     pub changed: u64,
     /// The acting administrator was in the selection and was left alone.
     pub skipped_self: bool,
-}
-
-fn meta<'a>(state: &AppState, actor: &'a Actor) -> AuditMeta<'a> {
-    AuditMeta {
-        actor_id: actor.user_id,
-        actor_name: &actor.name,
-        ip: actor.ip.as_deref(),
-        now: state.clock.now(),
-    }
 }
 
 /// Enables or disables every user in `selection`. The acting user is skipped when
@@ -41,7 +32,7 @@ pub async fn set_enabled(
     actor.require_admin()?;
     // "All matching" and a list of ids alike reach only the users this actor manages.
     let selection = &restrict(actor, selection.clone());
-    let meta = meta(state, actor);
+    let meta = actor.meta(state.clock.now());
     let mut tx = state.begin().await?;
     let skip = if enabled { None } else { actor.user_id };
     let skipped_self = match skip {
@@ -84,7 +75,7 @@ pub async fn set_user_enabled(
 pub async fn activate(state: &AppState, actor: &Actor, id: UserId) -> AppResult<UserSummary> {
     actor.require_admin()?;
     let user: UserSummary = managed_user(state, actor, id).await?.user.into();
-    let meta = meta(state, actor);
+    let meta = actor.meta(state.clock.now());
     let mut tx = state.begin().await?;
     if !lifecycle::activate(&mut tx, id, &meta).await? {
         return Err(AppError::Conflict(format!(
@@ -147,7 +138,7 @@ async fn blocker(
 pub async fn delete(state: &AppState, actor: &Actor, id: UserId) -> AppResult<UserSummary> {
     actor.require_admin()?;
     let user: UserSummary = managed_user(state, actor, id).await?.user.into();
-    let meta = meta(state, actor);
+    let meta = actor.meta(state.clock.now());
     let mut tx = state.begin().await?;
     if let Some(reason) = blocker(&mut tx, actor, id).await? {
         return Err(AppError::Conflict(reason));

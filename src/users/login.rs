@@ -1,6 +1,7 @@
 //! Signing in: password verification, the failure counter and lock-out.
 
 use crate::access::throttle::{Attempt, Gate};
+use crate::domain::audit::AuditAction;
 use crate::domain::{AuthStatus, PlainPassword};
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -132,11 +133,10 @@ async fn record_failure(state: &AppState, user: &UserRow, ip: &str, now: i64) ->
             actor_id: None,
             actor_name: None,
             action: if locked_now {
-                "user.locked"
+                AuditAction::UserLocked
             } else {
-                "login.failed"
+                AuditAction::LoginFailed
             },
-            target_type: "user",
             target_id: Some(user.id),
             target_label: Some(&user.username),
             details: Some(&format!("{{\"failed_login_count\":{count}}}")),

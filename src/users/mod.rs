@@ -12,10 +12,11 @@ use std::collections::BTreeSet;
 
 use crate::access::Actor;
 use crate::access::authority::managed_user;
+use crate::domain::audit::AuditAction;
 use crate::domain::{FieldError, OrganizationId, PlainPassword, Profile, ProfileInput, UserId};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::users::lifecycle::{self as lifecycle_store, AuditMeta};
+use crate::store::users::lifecycle::{self as lifecycle_store};
 use crate::store::{self, Tx, audit, organizations, users};
 
 pub use crate::store::users::{ADMIN_ROLE_ID, USER_ROLE_ID};
@@ -137,27 +138,6 @@ async fn check_roles_and_orgs(
     }
 }
 
-fn audit_entry<'a>(
-    actor: &'a Actor,
-    action: &'a str,
-    id: UserId,
-    label: &'a str,
-    details: Option<&'a str>,
-    at: i64,
-) -> audit::Entry<'a> {
-    audit::Entry {
-        actor_id: actor.user_id,
-        actor_name: Some(&actor.name),
-        action,
-        target_type: "user",
-        target_id: Some(id),
-        target_label: Some(label),
-        details,
-        ip: actor.ip.as_deref(),
-        at,
-    }
-}
-
 /// Creates a user with its roles and memberships, in one transaction with its audit entry.
 pub async fn create(state: &AppState, actor: &Actor, input: NewUserInput) -> AppResult<UserId> {
     actor.require_admin()?;
@@ -208,7 +188,7 @@ pub async fn create(state: &AppState, actor: &Actor, input: NewUserInput) -> App
     users::set_organizations(&mut tx, id, &orgs).await?;
     audit::record(
         &mut tx,
-        &audit_entry(actor, "user.created", id, p.username.as_str(), None, now),
+        &actor.entry(AuditAction::UserCreated, id, p.username.as_str(), None, now),
     )
     .await?;
     tx.commit().await?;
@@ -288,12 +268,7 @@ pub async fn update(
     users::set_roles(&mut tx, id, &input.roles).await?;
     users::set_organizations(&mut tx, id, &input.organizations).await?;
     if input.enabled != current.enabled {
-        let meta = AuditMeta {
-            actor_id: actor.user_id,
-            actor_name: &actor.name,
-            ip: actor.ip.as_deref(),
-            now,
-        };
+        let meta = actor.meta(now);
         let only = crate::domain::query::UserFilter::only(vec![id]);
         lifecycle_store::set_enabled(&mut tx, &only, input.enabled, None, &meta).await?;
     }
@@ -313,9 +288,8 @@ pub async fn update(
     let details = serde_json::json!({ "changed": changed }).to_string();
     audit::record(
         &mut tx,
-        &audit_entry(
-            actor,
-            "user.updated",
+        &actor.entry(
+            AuditAction::UserUpdated,
             id,
             p.username.as_str(),
             Some(&details),

@@ -403,7 +403,7 @@ async fn admin_reset_blocks_login_and_ends_sessions(backend: Backend) {
     let history = audit::recent_for(&app.state.db, "user", bob, 10)
         .await
         .unwrap();
-    assert_eq!(history[0].action, "password.reset_requested");
+    assert_eq!(history[0].action.stored, "password.reset_requested");
     assert_eq!(history[0].actor_name.as_deref(), Some("admin"));
 
     let mails = wait_for_files(dir.path(), 1).await;

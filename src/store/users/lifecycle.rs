@@ -3,6 +3,7 @@
 
 use super::filter::{self, bind_all};
 use crate::domain::UserId;
+use crate::domain::audit::AuditAction;
 use crate::domain::query::UserFilter;
 use crate::store::{Backend, StoreResult, Tx, audit, on_tx};
 
@@ -55,9 +56,9 @@ pub async fn set_enabled(
         .unwrap_or_default();
     let cond = format!("({}) AND u.enabled = {from}{skip_sql}", w.sql);
     let action = if enabled {
-        "user.enabled"
+        AuditAction::UserEnabled
     } else {
-        "user.disabled"
+        AuditAction::UserDisabled
     };
     audit::record_matching(tx, &cond, &w.binds, action, None, meta).await?;
     if !enabled {
@@ -116,7 +117,8 @@ pub async fn activate(tx: &mut Tx, id: UserId, meta: &AuditMeta<'_>) -> StoreRes
     if changed > 0 {
         let f = UserFilter::only(vec![id]);
         let w = filter::build(&f, 1, tx.backend());
-        audit::record_matching(tx, &w.sql, &w.binds, "user.activated", None, meta).await?;
+        audit::record_matching(tx, &w.sql, &w.binds, AuditAction::UserActivated, None, meta)
+            .await?;
     }
     Ok(changed > 0)
 }
@@ -142,7 +144,7 @@ pub async fn owned_records(
 pub async fn delete(tx: &mut Tx, id: UserId, meta: &AuditMeta<'_>) -> StoreResult<bool> {
     let f = UserFilter::only(vec![id]);
     let w = filter::build(&f, 1, tx.backend());
-    audit::record_matching(tx, &w.sql, &w.binds, "user.deleted", None, meta).await?;
+    audit::record_matching(tx, &w.sql, &w.binds, AuditAction::UserDeleted, None, meta).await?;
     end_sessions_matching(tx, &w.sql, &w.binds).await?;
     const SQL: &str = "DELETE FROM users WHERE id = $1";
     let n = on_tx!(tx, c => sqlx::query(SQL).bind(id).execute(c).await.map(|r| r.rows_affected()))?;
