@@ -132,6 +132,26 @@ pub async fn flash(
     session.insert(FLASH, list).await.map_err(internal)
 }
 
+/// How a form's outcome reaches the page it came from: the success message, or each field
+/// error or refusal, as flashes, then back there; any other error is the error page.
+pub async fn flash_outcome(
+    session: &Session,
+    result: Result<String, AppError>,
+    back: &str,
+) -> Result<Redirect, AppError> {
+    match result {
+        Ok(msg) => flash(session, FlashKind::Success, msg).await?,
+        Err(AppError::Validation(errs)) => {
+            for e in errs {
+                flash(session, FlashKind::Error, e.message).await?;
+            }
+        }
+        Err(AppError::Conflict(m)) => flash(session, FlashKind::Error, m).await?,
+        Err(e) => return Err(e),
+    }
+    Ok(Redirect::to(back))
+}
+
 async fn take_flashes(session: &Session) -> Result<Vec<Flash>, AppError> {
     // `remove` marks the session modified even when the key is absent, which would make
     // every page view write the session back to the database.

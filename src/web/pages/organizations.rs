@@ -68,21 +68,6 @@ pub struct NameForm {
 
 const BACK: &str = "/admin/organization";
 
-/// Field errors and refusals become a flash on the list, which is where the form is.
-async fn done(session: &Session, result: AppResult<String>) -> AppResult<Redirect> {
-    match result {
-        Ok(msg) => session::flash(session, FlashKind::Success, msg).await?,
-        Err(AppError::Validation(errs)) => {
-            for e in errs {
-                session::flash(session, FlashKind::Error, e.message).await?;
-            }
-        }
-        Err(AppError::Conflict(m)) => session::flash(session, FlashKind::Error, m).await?,
-        Err(e) => return Err(e),
-    }
-    Ok(Redirect::to(BACK))
-}
-
 pub async fn create(
     a: AdminActor,
     State(state): State<AppState>,
@@ -90,9 +75,10 @@ pub async fn create(
     Form(f): Form<NameForm>,
 ) -> AppResult<Redirect> {
     let r = organizations::create(&state, &a.actor, &f.name).await;
-    done(
+    session::flash_outcome(
         &session,
         r.map(|_| format!("Organization {} created.", f.name.trim())),
+        BACK,
     )
     .await
 }
@@ -105,9 +91,10 @@ pub async fn rename(
     Form(f): Form<NameForm>,
 ) -> AppResult<Redirect> {
     let r = organizations::rename(&state, &a.actor, id, &f.name).await;
-    done(
+    session::flash_outcome(
         &session,
         r.map(|()| format!("Organization renamed to {}.", f.name.trim())),
+        BACK,
     )
     .await
 }
@@ -119,12 +106,7 @@ pub async fn enable(
     session: Session,
     Path(id): Path<i64>,
 ) -> AppResult<Redirect> {
-    let r = organizations::set_enabled(&state, &a.actor, current, id, true).await;
-    done(
-        &session,
-        r.map(|o| format!("Organization {} enabled.", o.name)),
-    )
-    .await
+    set_enabled(&a, current, &state, &session, id, true).await
 }
 
 pub async fn disable(
@@ -134,12 +116,21 @@ pub async fn disable(
     session: Session,
     Path(id): Path<i64>,
 ) -> AppResult<Redirect> {
-    let r = organizations::set_enabled(&state, &a.actor, current, id, false).await;
-    done(
-        &session,
-        r.map(|o| format!("Organization {} disabled.", o.name)),
-    )
-    .await
+    set_enabled(&a, current, &state, &session, id, false).await
+}
+
+async fn set_enabled(
+    a: &AdminActor,
+    current: i64,
+    state: &AppState,
+    session: &Session,
+    id: i64,
+    enabled: bool,
+) -> AppResult<Redirect> {
+    let r = organizations::set_enabled(state, &a.actor, current, id, enabled).await;
+    let done = if enabled { "enabled" } else { "disabled" };
+    let r = r.map(|o| format!("Organization {} {done}.", o.name));
+    session::flash_outcome(session, r, BACK).await
 }
 
 pub async fn delete(
@@ -149,9 +140,10 @@ pub async fn delete(
     Path(id): Path<i64>,
 ) -> AppResult<Redirect> {
     let r = organizations::delete(&state, &a.actor, id).await;
-    done(
+    session::flash_outcome(
         &session,
         r.map(|o| format!("Organization {} deleted.", o.name)),
+        BACK,
     )
     .await
 }
@@ -179,7 +171,7 @@ pub async fn set_global(
         }
     };
     let r = organizations::set_global(&state, &a.actor, id, global).await;
-    done(
+    session::flash_outcome(
         &session,
         r.map(|o| {
             if global {
@@ -188,6 +180,7 @@ pub async fn set_global(
                 format!("Organization {} no longer has global access.", o.name)
             }
         }),
+        BACK,
     )
     .await
 }

@@ -44,17 +44,7 @@ pub async fn enable(
     Path(id): Path<i64>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Redirect> {
-    let user = lifecycle::set_user_enabled(&state, &a.actor, id, true).await?;
-    session::flash(
-        &session,
-        FlashKind::Success,
-        format!("User {} enabled.", user.username),
-    )
-    .await?;
-    Ok(Redirect::to(&back_to(
-        &fields,
-        format!("/admin/user/view/{id}"),
-    )))
+    set_enabled(&a, &state, &session, id, &fields, true).await
 }
 
 pub async fn disable(
@@ -64,15 +54,29 @@ pub async fn disable(
     Path(id): Path<i64>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Redirect> {
-    let user = lifecycle::set_user_enabled(&state, &a.actor, id, false).await?;
+    set_enabled(&a, &state, &session, id, &fields, false).await
+}
+
+/// Enable User / Disable User, from the user's page or the grid's row menu (which comes
+/// back to the grid state it was posted from).
+async fn set_enabled(
+    a: &AdminActor,
+    state: &AppState,
+    session: &Session,
+    id: i64,
+    fields: &[(String, String)],
+    enabled: bool,
+) -> AppResult<Redirect> {
+    let user = lifecycle::set_user_enabled(state, &a.actor, id, enabled).await?;
+    let done = if enabled { "enabled" } else { "disabled" };
     session::flash(
-        &session,
+        session,
         FlashKind::Success,
-        format!("User {} disabled.", user.username),
+        format!("User {} {done}.", user.username),
     )
     .await?;
     Ok(Redirect::to(&back_to(
-        &fields,
+        fields,
         format!("/admin/user/view/{id}"),
     )))
 }

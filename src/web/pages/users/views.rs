@@ -5,7 +5,7 @@ use axum::response::Redirect;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::state::AppState;
 use crate::users::views;
 use crate::web::input::Form;
@@ -17,20 +17,6 @@ pub struct SaveForm {
     name: String,
     #[serde(default)]
     query: String,
-}
-
-/// Validation problems come back as a flash on the grid, which keeps its state.
-async fn report(session: &Session, result: AppResult<String>, back: &str) -> AppResult<Redirect> {
-    match result {
-        Ok(msg) => session::flash(session, FlashKind::Success, msg).await?,
-        Err(AppError::Validation(errs)) => {
-            for e in errs {
-                session::flash(session, FlashKind::Error, e.message).await?;
-            }
-        }
-        Err(e) => return Err(e),
-    }
-    Ok(Redirect::to(back))
 }
 
 pub async fn save(
@@ -50,7 +36,7 @@ pub async fn save(
             .unwrap_or_else(|_| "/admin/user".to_owned()),
     };
     let msg = result.map(|_| format!("View \"{}\" saved.", f.name.trim()));
-    report(&session, msg, &back).await
+    session::flash_outcome(&session, msg, &back).await
 }
 
 #[derive(Deserialize)]
@@ -69,7 +55,7 @@ pub async fn rename(
     let msg = views::rename(&state, &a.actor, id, &f.name)
         .await
         .map(|()| format!("View renamed to \"{}\".", f.name.trim()));
-    report(&session, msg, "/admin/user?view=all").await
+    session::flash_outcome(&session, msg, "/admin/user?view=all").await
 }
 
 pub async fn delete(
