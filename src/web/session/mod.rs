@@ -8,7 +8,6 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
 use crate::access::{Actor, Authority, authority};
@@ -22,7 +21,6 @@ use crate::users::{self, UserSummary};
 const UID: &str = "uid";
 const EPOCH: &str = "epoch";
 const CSRF: &str = "_csrf";
-const FLASH: &str = "_flash";
 const ORG: &str = "org";
 /// When this session signed in (the application's clock, Unix seconds): it ends
 /// `security.session_lifetime` later however active it is.
@@ -34,6 +32,11 @@ const SEEN: &str = "seen";
 /// on every page view would cost one UPDATE per GET, so reads renew it at most this often
 /// and an idle timeout is off by at most this much.
 const TOUCH_EVERY: i64 = 60;
+
+mod flash;
+
+use flash::take_flashes;
+pub use flash::{Flash, FlashKind, flash, flash_outcome};
 
 pub const LOGIN_PATH: &str = "/admin/user/login";
 
@@ -89,77 +92,6 @@ pub async fn sign_in(
 
 pub async fn sign_out(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(internal)
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Flash {
-    pub kind: FlashKind,
-    pub text: String,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum FlashKind {
-    Success,
-    Error,
-    Info,
-}
-
-impl FlashKind {
-    pub fn css(self) -> &'static str {
-        match self {
-            Self::Success => "success",
-            Self::Error => "error",
-            Self::Info => "info",
-        }
-    }
-}
-
-pub async fn flash(
-    session: &Session,
-    kind: FlashKind,
-    text: impl Into<String>,
-) -> Result<(), AppError> {
-    let mut list: Vec<Flash> = session
-        .get(FLASH)
-        .await
-        .map_err(internal)?
-        .unwrap_or_default();
-    list.push(Flash {
-        kind,
-        text: text.into(),
-    });
-    session.insert(FLASH, list).await.map_err(internal)
-}
-
-/// How a form's outcome reaches the page it came from: the success message, or each field
-/// error or refusal, as flashes, then back there; any other error is the error page.
-pub async fn flash_outcome(
-    session: &Session,
-    result: Result<String, AppError>,
-    back: &str,
-) -> Result<Redirect, AppError> {
-    match result {
-        Ok(msg) => flash(session, FlashKind::Success, msg).await?,
-        Err(AppError::Validation(errs)) => {
-            for e in errs {
-                flash(session, FlashKind::Error, e.message).await?;
-            }
-        }
-        Err(AppError::Conflict(m)) => flash(session, FlashKind::Error, m).await?,
-        Err(e) => return Err(e),
-    }
-    Ok(Redirect::to(back))
-}
-
-async fn take_flashes(session: &Session) -> Result<Vec<Flash>, AppError> {
-    // `remove` marks the session modified even when the key is absent, which would make
-    // every page view write the session back to the database.
-    let Some(list) = session.get::<Vec<Flash>>(FLASH).await.map_err(internal)? else {
-        return Ok(Vec::new());
-    };
-    session.remove_value(FLASH).await.map_err(internal)?;
-    Ok(list)
 }
 
 /// Renews the session's inactivity expiry when it was last renewed over `TOUCH_EVERY` ago.
