@@ -6,6 +6,7 @@
 use anyhow::anyhow;
 use gatehouse::access::Actor;
 use gatehouse::config::Settings;
+use gatehouse::domain::{OrganizationId, UserId};
 use gatehouse::state::AppState;
 
 use crate::db;
@@ -35,7 +36,7 @@ async fn open(settings: &Settings) -> anyhow::Result<AppState> {
 }
 
 /// (id, organization id) of the administrator the benchmarks sign in as.
-async fn admin(state: &AppState) -> anyhow::Result<(i64, i64)> {
+async fn admin(state: &AppState) -> anyhow::Result<(UserId, OrganizationId)> {
     let user = gatehouse::store::users::find_by_login(&state.db, ADMIN_USERNAME)
         .await?
         .ok_or_else(|| anyhow!("{ADMIN_USERNAME} does not exist"))?;

@@ -173,10 +173,11 @@ pub fn restrict(actor: &Actor, mut filter: UserFilter) -> UserFilter {
             filter.within = scope.restriction();
         }
         None => {
-            let me = actor.user_id.unwrap_or(0);
+            // No user (a system actor without authority) reaches nobody.
+            let me: Vec<UserId> = actor.user_id.into_iter().collect();
             filter.ids = Some(match filter.ids {
-                Some(ids) => ids.into_iter().filter(|i| *i == me).collect(),
-                None => vec![me],
+                Some(ids) => ids.into_iter().filter(|i| me.contains(i)).collect(),
+                None => me,
             });
         }
     }
@@ -187,6 +188,12 @@ pub fn restrict(actor: &Actor, mut filter: UserFilter) -> UserFilter {
 mod tests {
     use super::*;
 
+    const U: fn(i64) -> UserId = UserId;
+    const O: fn(i64) -> OrganizationId = OrganizationId;
+    fn os(ids: &[i64]) -> Vec<OrganizationId> {
+        ids.iter().copied().map(O).collect()
+    }
+
     fn m(organization: OrganizationId, global: bool) -> Membership {
         Membership {
             organization,
@@ -196,29 +203,32 @@ mod tests {
 
     #[test]
     fn administrators_manage_only_users_wholly_within_their_organizations() {
-        let other = Authority::of(true, &[m(2, false)]);
-        assert!(other.manages_user(Some(9), 5, &[2]));
+        let other = Authority::of(true, &[m(O(2), false)]);
+        assert!(other.manages_user(Some(U(9)), U(5), &os(&[2])));
         assert!(
-            !other.manages_user(Some(9), 5, &[1]),
+            !other.manages_user(Some(U(9)), U(5), &os(&[1])),
             "another organization"
         );
         assert!(
-            !other.manages_user(Some(9), 5, &[1, 2]),
+            !other.manages_user(Some(U(9)), U(5), &os(&[1, 2])),
             "shared with another"
         );
-        assert!(!other.manages_user(Some(9), 5, &[]), "no organization");
-        assert!(other.manages_user(Some(9), 9, &[]), "themselves");
-        assert!(other.manages_organization(2) && !other.manages_organization(1));
+        assert!(
+            !other.manages_user(Some(U(9)), U(5), &os(&[])),
+            "no organization"
+        );
+        assert!(other.manages_user(Some(U(9)), U(9), &os(&[])), "themselves");
+        assert!(other.manages_organization(O(2)) && !other.manages_organization(O(1)));
 
-        let global = Authority::of(true, &[m(1, true)]);
+        let global = Authority::of(true, &[m(O(1), true)]);
         assert!(global.is_global());
-        assert!(global.manages_user(Some(1), 5, &[2, 3]));
-        assert!(global.manages_user(Some(1), 5, &[]));
+        assert!(global.manages_user(Some(U(1)), U(5), &os(&[2, 3])));
+        assert!(global.manages_user(Some(U(1)), U(5), &os(&[])));
 
-        let plain = Authority::of(false, &[m(1, true)]);
+        let plain = Authority::of(false, &[m(O(1), true)]);
         assert_eq!(plain, Authority::User);
-        assert!(plain.manages_user(Some(4), 4, &[1]));
-        assert!(!plain.manages_user(Some(4), 5, &[1]));
-        assert!(!plain.manages_organization(1));
+        assert!(plain.manages_user(Some(U(4)), U(4), &os(&[1])));
+        assert!(!plain.manages_user(Some(U(4)), U(5), &os(&[1])));
+        assert!(!plain.manages_organization(O(1)));
     }
 }

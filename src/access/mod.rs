@@ -5,7 +5,7 @@
 pub mod authority;
 pub mod throttle;
 
-use crate::domain::audit::AuditAction;
+use crate::domain::audit::{AuditAction, TargetId};
 use crate::domain::{OrganizationId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::store::audit;
@@ -33,19 +33,24 @@ impl Actor {
 
     /// The audit entry of something this actor did to the record `target` (named `label`
     /// in the log, which outlives the record): the one way every use case writes one.
-    pub fn entry<'a>(
+    pub fn entry<'a, T: TargetId>(
         &'a self,
         action: AuditAction,
-        target: i64,
+        target: T,
         label: &'a str,
         details: Option<&'a str>,
         at: i64,
     ) -> audit::Entry<'a> {
+        debug_assert_eq!(
+            action.target(),
+            T::TARGET,
+            "{action:?} names another kind of record"
+        );
         audit::Entry {
             actor_id: self.user_id,
             actor_name: Some(&self.name),
             action,
-            target_id: Some(target),
+            target_id: Some(target.into()),
             target_label: Some(label),
             details,
             ip: self.ip.as_deref(),

@@ -70,8 +70,8 @@ fn open(state: &AppState, sealed: &Sealed, user: UserId, org: OrganizationId) ->
         Some(k) => StoredKey::Key(k),
         None => {
             tracing::warn!(
-                user_id = user,
-                organization_id = org,
+                user_id = user.get(),
+                organization_id = org.get(),
                 "an API key does not decrypt with the configured encryption key"
             );
             StoredKey::Unreadable
@@ -79,16 +79,20 @@ fn open(state: &AppState, sealed: &Sealed, user: UserId, org: OrganizationId) ->
     }
 }
 
-/// The user's key in organization `org` (the viewer's current one), if they belong to it
-/// and the actor may manage them.
+/// The user's key in organization `org` (the viewer's current one, if they have one), if
+/// the user belongs to it and the actor may manage them.
 pub async fn key_of(
     state: &AppState,
     actor: &Actor,
     user: UserId,
-    org: OrganizationId,
+    org: Option<OrganizationId>,
 ) -> AppResult<UserKey> {
     crate::access::authority::managed_user(state, actor, user).await?;
-    let Some(org) = membership(state, user, org).await? else {
+    let found = match org {
+        Some(org) => membership(state, user, org).await?,
+        None => None,
+    };
+    let Some(org) = found else {
         return Ok(UserKey {
             organization: None,
             key: StoredKey::Missing,

@@ -23,6 +23,12 @@ impl Target {
     }
 }
 
+/// The id of a record an audit entry can be about: its kind is fixed by its type, so an
+/// entry cannot name a user's id as an application's.
+pub trait TargetId: Copy + Into<i64> {
+    const TARGET: Target;
+}
+
 macro_rules! actions {
     ($($variant:ident => $key:literal, $target:ident, $label:literal;)*) => {
         /// An action recorded in the audit log.

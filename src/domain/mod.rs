@@ -4,6 +4,7 @@
 mod api_key;
 pub mod audit;
 pub mod fields;
+mod ids;
 pub mod input;
 pub mod oauth;
 pub mod password;
@@ -13,6 +14,7 @@ mod status;
 mod user;
 
 pub use api_key::ApiKey;
+pub use ids::{AppId, ExportId, OrganizationId, UserId};
 pub use password::{PasswordPolicy, PlainPassword};
 pub use profile::{Profile, ProfileInput};
 
@@ -36,6 +38,3 @@ impl FieldError {
         }
     }
 }
-
-pub type UserId = i64;
-pub type OrganizationId = i64;

@@ -30,7 +30,7 @@ fn cell(row: &ExportRow, field: UserField, out: &mut Vec<u8>) {
     out.clear();
     let u = &row.user;
     let bytes: &[u8] = match field {
-        UserField::Id => return number(u.id, out),
+        UserField::Id => return number(u.id.get(), out),
         UserField::Username => u.username.as_bytes(),
         UserField::Email => u.email.as_bytes(),
         UserField::NamePrefix => text(&u.name_prefix),

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::domain::JobStatus;
+use crate::domain::{ExportId, JobStatus};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::exports;
@@ -45,7 +45,7 @@ pub(super) fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
 }
 
 /// An export file's job id and attempt, from `export-<id>-a<attempt>-<random>.csv[.part]`.
-fn parse_name(name: &str) -> Option<(i64, Option<i32>, bool)> {
+fn parse_name(name: &str) -> Option<(ExportId, Option<i32>, bool)> {
     let (stem, part) = match name.strip_suffix(".csv.part") {
         Some(s) => (s, true),
         None => (name.strip_suffix(".csv")?, false),

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use crate::access::Actor;
 use crate::config::EXPORTABLE_FIELDS;
 use crate::domain::audit::AuditAction;
-use crate::domain::{FieldError, JobStatus};
+use crate::domain::{ExportId, FieldError, JobStatus};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::audit;
@@ -143,7 +143,7 @@ pub async fn record(
             notify::finished(state, &mut tx, job, rows, expires).await?;
         }
         Settle::RetryAt(_, reason) | Settle::GiveUp(reason) => {
-            tracing::error!(job = job.id, error = %reason, "export failed");
+            tracing::error!(job = job.id.get(), error = %reason, "export failed");
             exports::fail(&mut tx, job.id, &reason, now).await?;
             notify::failed(state, &mut tx, job, &reason).await?;
         }
@@ -171,7 +171,7 @@ pub enum Download {
 /// The file of export `id`: for its requester while they administer users, or for an
 /// administrator who manages every organization. The file holds password hashes of the
 /// users its requester managed, so nobody with a narrower reach may read it.
-pub async fn download(state: &AppState, actor: &Actor, id: i64) -> AppResult<Download> {
+pub async fn download(state: &AppState, actor: &Actor, id: ExportId) -> AppResult<Download> {
     let job = exports::find(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -40,7 +40,7 @@ impl Kind for Export {
     }
 
     fn id(job: &JobRow) -> i64 {
-        job.id
+        job.id.get()
     }
 
     fn attempts(job: &JobRow) -> i32 {
@@ -69,10 +69,10 @@ impl Kind for Export {
         how: Settle<Written>,
     ) -> StoreResult<()> {
         if let Settle::Release = how {
-            return jobs::release(&state.db, &exports::QUEUE, job.id).await;
+            return jobs::release(&state.db, &exports::QUEUE, job.id.get()).await;
         }
         if let Err(e) = crate::exports::record(state, job, how).await {
-            tracing::error!(job = job.id, error = %e.describe(), "could not record an export");
+            tracing::error!(job = job.id.get(), error = %e.describe(), "could not record an export");
             return Err(sqlx::Error::Protocol(e.describe()));
         }
         Ok(())

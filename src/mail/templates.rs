@@ -6,6 +6,7 @@ use askama::Template;
 use super::Email;
 use crate::clock;
 use crate::config::Settings;
+use crate::domain::ExportId;
 use crate::error::{AppError, AppResult};
 
 /// Where someone goes to ask for a reset link themselves.
@@ -169,7 +170,7 @@ struct ExportText<'a> {
 #[derive(Template)]
 #[template(path = "emails/export_result.html")]
 struct ExportHtml<'a> {
-    job: i64,
+    job: ExportId,
     username: &'a str,
     count: Option<i64>,
     link: &'a str,
@@ -183,7 +184,7 @@ pub fn export_result(
     settings: &Settings,
     to: &str,
     username: &str,
-    job: i64,
+    job: ExportId,
     outcome: Result<(i64, i64), &str>,
 ) -> AppResult<Email> {
     let (count, expires, reason, link) = match outcome {

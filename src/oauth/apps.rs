@@ -18,7 +18,8 @@ use crate::store::organizations::{self, OrganizationRow};
 use crate::store::users::{self, UserRow};
 use crate::store::{Tx, audit};
 
-pub use crate::store::oauth::{AppFilter, AppId, AppRow};
+pub use crate::domain::AppId;
+pub use crate::store::oauth::{AppFilter, AppRow};
 
 fn forbidden() -> AppError {
     AppError::Forbidden("You can only manage your own OAuth applications.".into())

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::throttle::{Attempt, Gate};
 use crate::domain::oauth::secret_matches;
+use crate::domain::{OrganizationId, UserId};
 use crate::error::AppError;
 use crate::security::oauth_keys::SigningKeys;
 use crate::state::AppState;
@@ -120,9 +121,9 @@ pub struct AccessClaims {
     pub sub: String,
     pub aud: String,
     /// The owner's user id: API calls act as this user...
-    pub uid: i64,
+    pub uid: UserId,
     /// ...within this organization.
-    pub org: i64,
+    pub org: OrganizationId,
     pub iat: i64,
     pub nbf: i64,
     pub exp: i64,

@@ -241,7 +241,7 @@ pub async fn complete_reset(
             actor_id: Some(user.id),
             actor_name: Some(&user.username),
             action: AuditAction::PasswordResetCompleted,
-            target_id: Some(user.id),
+            target_id: Some(user.id.get()),
             target_label: Some(&user.username),
             details: None,
             ip,

@@ -209,12 +209,19 @@ mod tests {
             "not replaced"
         );
         let key = ApiKey::generate();
-        let sealed = a.seal(&key, 7, 1).unwrap();
-        assert_eq!(b.open(&sealed, 7, 1), Some(key.clone()));
+        let sealed = a.seal(&key, UserId(7), OrganizationId(1)).unwrap();
+        assert_eq!(
+            b.open(&sealed, UserId(7), OrganizationId(1)),
+            Some(key.clone())
+        );
         assert_ne!(&sealed.ciphertext[..ApiKey::LEN], key.expose().as_bytes());
-        assert_eq!(b.open(&sealed, 8, 1), None, "bound to its row");
+        assert_eq!(
+            b.open(&sealed, UserId(8), OrganizationId(1)),
+            None,
+            "bound to its row"
+        );
         let other = ApiKeyCipher::new(&[9; 32]);
-        assert_eq!(other.open(&sealed, 7, 1), None);
+        assert_eq!(other.open(&sealed, UserId(7), OrganizationId(1)), None);
         std::fs::write(&path, "not hex").unwrap();
         assert!(ApiKeyCipher::load_or_create(&path).is_err());
     }

@@ -2,7 +2,8 @@
 
 use super::users::filter::{Bind, bind_all, id_list};
 use super::{Db, StoreResult, Tx, on_db, on_tx};
-use crate::domain::audit::AuditAction;
+use crate::domain::UserId;
+use crate::domain::audit::{AuditAction, TargetId};
 
 /// An action as read back: the catalogue's, or None for a name this version does not know
 /// (the history outlives the code that wrote it).
@@ -33,7 +34,7 @@ impl From<String> for KnownAction {
 
 /// One entry; the kind of record it is about follows from its action.
 pub struct Entry<'a> {
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     pub actor_name: Option<&'a str>,
     pub action: AuditAction,
     pub target_id: Option<i64>,
@@ -75,7 +76,7 @@ pub async fn record(tx: &mut Tx, e: &Entry<'_>) -> StoreResult<()> {
 
 /// Who and when, copied into each audit row a set-based statement writes.
 pub struct AuditMeta<'a> {
-    pub actor_id: Option<i64>,
+    pub actor_id: Option<UserId>,
     pub actor_name: &'a str,
     pub ip: Option<&'a str>,
     pub now: i64,
@@ -117,7 +118,7 @@ pub async fn record_matching(
 /// `record_matching` for the users `ids` (those that exist).
 pub async fn record_for_users(
     tx: &mut Tx,
-    ids: &[i64],
+    ids: &[UserId],
     action: AuditAction,
     details: Option<&str>,
     meta: &AuditMeta<'_>,
@@ -136,17 +137,12 @@ pub async fn record_alone(db: &Db, e: &Entry<'_>) -> StoreResult<()> {
     tx.commit().await
 }
 
-pub async fn recent_for(
-    db: &Db,
-    target_type: &str,
-    target_id: i64,
-    limit: i64,
-) -> StoreResult<Vec<EntryRow>> {
+pub async fn recent_for<T: TargetId>(db: &Db, target: T, limit: i64) -> StoreResult<Vec<EntryRow>> {
     const SQL: &str = "SELECT actor_name, action, details, ip, created_at FROM audit_log \
         WHERE target_type = $1 AND target_id = $2 ORDER BY id DESC LIMIT $3";
     on_db!(db, p => sqlx::query_as::<_, EntryRow>(SQL)
-        .bind(target_type)
-        .bind(target_id)
+        .bind(T::TARGET.key())
+        .bind(target.into())
         .bind(limit)
         .fetch_all(p)
         .await)

@@ -9,12 +9,12 @@ use super::users::filter::{self, bind_all};
 use super::{Backend, Db, StoreResult, Tx, on_db, on_tx};
 use crate::domain::fields::UserField;
 use crate::domain::query::{SortColumn, UserFilter};
-use crate::domain::{JobStatus, UserId};
+use crate::domain::{ExportId, JobStatus, UserId};
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct JobRow {
-    pub id: i64,
-    pub requested_by: i64,
+    pub id: ExportId,
+    pub requested_by: UserId,
     pub query: Option<String>,
     pub fields: String,
     pub status: JobStatus,
@@ -58,7 +58,7 @@ pub const QUEUE: Queue = Queue {
 
 pub async fn finish(
     tx: &mut Tx,
-    id: i64,
+    id: ExportId,
     rows: i64,
     file: &str,
     size: i64,
@@ -70,25 +70,25 @@ pub async fn finish(
     on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(rows).bind(file).bind(size).bind(now).bind(expires).execute(c).await.map(|_| ()))
 }
 
-pub async fn fail(tx: &mut Tx, id: i64, error: &str, now: i64) -> StoreResult<()> {
+pub async fn fail(tx: &mut Tx, id: ExportId, error: &str, now: i64) -> StoreResult<()> {
     const SQL: &str = "UPDATE export_jobs SET status = 'failed', error = $2, finished_at = $3, claimed_until = NULL \
         WHERE id = $1";
     on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(error).bind(now).execute(c).await.map(|_| ()))
 }
 
-pub async fn find(db: &Db, id: i64) -> StoreResult<Option<JobRow>> {
+pub async fn find(db: &Db, id: ExportId) -> StoreResult<Option<JobRow>> {
     let sql = format!("SELECT {JOB_COLUMNS} FROM export_jobs WHERE id = $1");
     on_db!(db, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await)
 }
 
 /// Finished jobs whose file has expired but is still named: (id, file name).
-pub async fn expired_files(db: &Db, now: i64) -> StoreResult<Vec<(i64, String)>> {
+pub async fn expired_files(db: &Db, now: i64) -> StoreResult<Vec<(ExportId, String)>> {
     const SQL: &str = "SELECT id, file_name FROM export_jobs WHERE status = 'done' AND expires_at < $1 \
         AND file_name IS NOT NULL";
     on_db!(db, p => sqlx::query_as(SQL).bind(now).fetch_all(p).await)
 }
 
-pub async fn forget_file(db: &Db, id: i64) -> StoreResult<()> {
+pub async fn forget_file(db: &Db, id: ExportId) -> StoreResult<()> {
     const SQL: &str = "UPDATE export_jobs SET file_name = NULL WHERE id = $1";
     on_db!(db, p => sqlx::query(SQL).bind(id).execute(p).await.map(|_| ()))
 }

@@ -2,9 +2,7 @@
 //! `find_client`, for the token endpoint's check.
 
 use super::{Db, StoreResult, Tx, on_db, on_tx};
-use crate::domain::{AuthStatus, OrganizationId, UserId};
-
-pub type AppId = i64;
+use crate::domain::{AppId, AuthStatus, OrganizationId, UserId};
 
 /// An application as the pages list it, with its owner's and organization's names.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -4,7 +4,7 @@ use super::{Db, StoreResult, Tx, on_db, on_tx};
 use crate::domain::{OrganizationId, UserId};
 
 /// The organization the first migration creates.
-pub const DEFAULT_ORGANIZATION_ID: OrganizationId = 1;
+pub const DEFAULT_ORGANIZATION_ID: OrganizationId = OrganizationId(1);
 
 pub async fn find_by_name(db: &Db, name_key: &str) -> StoreResult<Option<OrganizationId>> {
     const SQL: &str = "SELECT id FROM organizations WHERE name_key = $1";
@@ -137,7 +137,7 @@ pub async fn of_user(db: &Db, user: UserId) -> StoreResult<Vec<MembershipRow>> {
 
 pub async fn last_used(db: &Db, user: UserId) -> StoreResult<Option<OrganizationId>> {
     const SQL: &str = "SELECT last_organization_id FROM users WHERE id = $1";
-    on_db!(db, p => sqlx::query_scalar::<_, Option<i64>>(SQL).bind(user).fetch_optional(p).await.map(Option::flatten))
+    on_db!(db, p => sqlx::query_scalar::<_, Option<OrganizationId>>(SQL).bind(user).fetch_optional(p).await.map(Option::flatten))
 }
 
 pub async fn remember_last_used(tx: &mut Tx, user: UserId, org: OrganizationId) -> StoreResult<()> {

@@ -10,7 +10,7 @@ use crate::domain::UserId;
 /// The user a reset is about, as the flow needs them for the email and the audit entry.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ResetUser {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub email: String,
     pub enabled: bool,

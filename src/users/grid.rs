@@ -11,7 +11,7 @@ use crate::domain::query::{
     View,
 };
 
-use crate::domain::AuthStatus;
+use crate::domain::{AuthStatus, OrganizationId};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::users::{self, Counting};
@@ -143,12 +143,16 @@ impl GridQuery {
             );
         }
         if let Some(v) = get("org") {
-            q.filter.organization =
-                Some(v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    bad(format!(
-                        "The organization filter {v:?} is not an organization id."
-                    ))
-                })?);
+            q.filter.organization = Some(
+                v.parse::<OrganizationId>()
+                    .ok()
+                    .filter(|n| n.get() > 0)
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "The organization filter {v:?} is not an organization id."
+                        ))
+                    })?,
+            );
         }
         for field in DateField::ALL {
             let from = get(&format!("{}_from", field.param()))

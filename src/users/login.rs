@@ -2,7 +2,7 @@
 
 use crate::access::throttle::{Attempt, Gate};
 use crate::domain::audit::AuditAction;
-use crate::domain::{AuthStatus, PlainPassword};
+use crate::domain::{AuthStatus, PlainPassword, UserId};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::store::{audit, users, users::UserRow};
@@ -137,7 +137,7 @@ async fn record_failure(state: &AppState, user: &UserRow, ip: &str, now: i64) ->
             } else {
                 AuditAction::LoginFailed
             },
-            target_id: Some(user.id),
+            target_id: Some(user.id.get()),
             target_label: Some(&user.username),
             details: Some(&format!("{{\"failed_login_count\":{count}}}")),
             ip: Some(ip),
@@ -163,7 +163,11 @@ pub fn standing(enabled: bool, status: AuthStatus) -> Result<(), LoginRefusal> {
 }
 
 /// Records which user a freshly signed-in session belongs to.
-pub async fn register_session(state: &AppState, user_id: i64, session_id: &str) -> AppResult<()> {
+pub async fn register_session(
+    state: &AppState,
+    user_id: UserId,
+    session_id: &str,
+) -> AppResult<()> {
     let mut tx = state.begin().await?;
     crate::store::users::lifecycle::register_session(
         &mut tx,

@@ -379,7 +379,7 @@ pub async fn details(
     Ok((
         users::organization_names(&state.db, id).await?,
         users::role_labels(&state.db, id).await?,
-        audit::recent_for(&state.db, "user", id, 20).await?,
+        audit::recent_for(&state.db, id, 20).await?,
     ))
 }
 

@@ -1,7 +1,7 @@
 //! Saved grid views: an administrator's named filters and sort, one of them the default.
 
 use crate::access::Actor;
-use crate::domain::FieldError;
+use crate::domain::{FieldError, UserId};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store;
@@ -13,7 +13,7 @@ pub use crate::store::users::views::ViewRow;
 
 const MAX_NAME: usize = 100;
 
-fn owner(actor: &Actor) -> AppResult<i64> {
+fn owner(actor: &Actor) -> AppResult<UserId> {
     actor.user_id.ok_or(AppError::Unauthorized)
 }
 

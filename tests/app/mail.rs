@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use gatehouse::access::Actor;
 use gatehouse::config::Settings;
+use gatehouse::domain::UserId;
 use gatehouse::mail::{self, Email};
 use gatehouse::passwords;
 use gatehouse::startup::Application;
@@ -364,18 +365,18 @@ async fn admin_reset_blocks_login_and_ends_sessions(backend: Backend) {
     assert_eq!(location(&r), "/admin/user/profile/view");
 
     let admin = Actor {
-        user_id: Some(1),
+        user_id: Some(UserId(1)),
         name: "admin".into(),
         ip: Some("127.0.0.1".into()),
         authority: gatehouse::access::Authority::System,
     };
     // Not on oneself.
-    let own = passwords::request_reset(&app.state, &admin, 1).await;
+    let own = passwords::request_reset(&app.state, &admin, UserId(1)).await;
     assert!(matches!(own, Err(gatehouse::error::AppError::Forbidden(_))));
-    let missing = passwords::request_reset(&app.state, &admin, 9999).await;
+    let missing = passwords::request_reset(&app.state, &admin, UserId(9999)).await;
     assert!(matches!(missing, Err(gatehouse::error::AppError::NotFound)));
 
-    let user = passwords::request_reset(&app.state, &admin, bob)
+    let user = passwords::request_reset(&app.state, &admin, UserId(bob))
         .await
         .unwrap();
     assert_eq!(user.email, "bob@example.com");
@@ -400,7 +401,7 @@ async fn admin_reset_blocks_login_and_ends_sessions(backend: Backend) {
     app.login_as_admin().await;
     let (_, grid) = app.get_html("/admin/user").await;
     assert!(texts(&grid, "table.datagrid tbody td").contains(&"Password reset".to_string()));
-    let history = audit::recent_for(&app.state.db, "user", bob, 10)
+    let history = audit::recent_for(&app.state.db, UserId(bob), 10)
         .await
         .unwrap();
     assert_eq!(history[0].action.stored, "password.reset_requested");
@@ -425,9 +426,10 @@ async fn admin_reset_blocks_login_and_ends_sessions(backend: Backend) {
     let dora = app.create_plain_user("dora", "Dora-pass-123");
     app.sql("UPDATE users SET enabled = FALSE WHERE username_key = 'dora'")
         .await;
-    let done = passwords::request_reset_many(&app.state, &admin, &[1, bob, carl, dora, 9999])
-        .await
-        .unwrap();
+    let done =
+        passwords::request_reset_many(&app.state, &admin, &[1, bob, carl, dora, 9999].map(UserId))
+            .await
+            .unwrap();
     let names: Vec<&str> = done.iter().map(|u| u.username.as_str()).collect();
     assert_eq!(names, ["bob", "carl"]);
     let mails = wait_for_files(dir.path(), 3).await;
@@ -440,7 +442,7 @@ async fn password_changed_email_never_contains_the_password(backend: Backend) {
     };
     app.create_plain_user("bob", "Bob-pass-123");
     let admin = Actor {
-        user_id: Some(1),
+        user_id: Some(UserId(1)),
         name: "admin".into(),
         ip: None,
         authority: gatehouse::access::Authority::System,

@@ -142,7 +142,7 @@ pub fn build(f: &UserFilter, first: usize, backend: Backend) -> Where {
         parts.push(format!("u.auth_status = {p}"));
     }
     if let Some(o) = f.organization {
-        let p = next(Bind::Int(o), &mut binds);
+        let p = next(Bind::Int(o.get()), &mut binds);
         parts.push(format!(
             "EXISTS (SELECT 1 FROM user_organizations uo WHERE uo.user_id = u.id AND uo.organization_id = {p})"
         ));
@@ -220,8 +220,12 @@ fn fts_phrase(column: &str, term: &str) -> String {
 
 /// `ids` for `IN (...)`: integers formatted here, never text from a request (an id list
 /// may be long, and each bound parameter would count against the backends' limits).
-pub(crate) fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+/// Ids written into SQL text: integers, so never user text.
+pub(crate) fn id_list<T: Copy + Into<i64>>(ids: &[T]) -> String {
+    ids.iter()
+        .map(|&id| id.into().to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// A sort column's SQL, whether it is unique (and NOT NULL: then it orders the rows fully

@@ -31,7 +31,7 @@ pub const USER_COLUMNS: &str = "u.id, u.username, u.email, u.name_prefix, u.firs
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub email: String,
     pub name_prefix: Option<String>,
@@ -259,7 +259,7 @@ pub async fn key_taken(
     } else {
         "SELECT COUNT(*) FROM users WHERE username_key = $1 AND id <> $2"
     };
-    let n: i64 = on_tx!(tx, c => sqlx::query_scalar(sql).bind(key).bind(except.unwrap_or(0)).fetch_one(c).await)?;
+    let n: i64 = on_tx!(tx, c => sqlx::query_scalar(sql).bind(key).bind(except.map_or(0, UserId::get)).fetch_one(c).await)?;
     Ok(n > 0)
 }
 
@@ -329,5 +329,5 @@ pub async fn role_ids_tx(tx: &mut Tx, id: UserId) -> StoreResult<Vec<i64>> {
 pub async fn ids_matching(db: &Db, f: &UserFilter) -> StoreResult<Vec<UserId>> {
     let w = filter::build(f, 1, db.backend());
     let sql = format!("SELECT u.id FROM users u WHERE {} ORDER BY u.id", w.sql);
-    on_db!(db, p => bind_all!(sqlx::query_scalar::<_, i64>(&sql), &w.binds).fetch_all(p).await)
+    on_db!(db, p => bind_all!(sqlx::query_scalar::<_, UserId>(&sql), &w.binds).fetch_all(p).await)
 }

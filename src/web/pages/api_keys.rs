@@ -7,6 +7,7 @@ use tower_sessions::Session;
 
 use crate::access::Actor;
 use crate::api_keys::{self, StoredKey};
+use crate::domain::{OrganizationId, UserId};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::input::Form;
@@ -27,8 +28,8 @@ impl ApiKeyField {
     pub async fn load(
         state: &AppState,
         actor: &Actor,
-        user: i64,
-        org: i64,
+        user: UserId,
+        org: Option<OrganizationId>,
         return_to: String,
     ) -> AppResult<Self> {
         let (key, missing) = match api_keys::key_of(state, actor, user, org).await?.key {
@@ -52,7 +53,7 @@ pub async fn generate(
     CurrentOrg(org): CurrentOrg,
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Redirect> {
     api_keys::generate(&state, &actor, id, org).await?;

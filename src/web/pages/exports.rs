@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use crate::config::EXPORTABLE_FIELDS;
+use crate::domain::ExportId;
 use crate::error::{AppError, AppResult};
 use crate::exports::{self, Download};
 use crate::state::AppState;
@@ -40,7 +41,7 @@ pub async fn start(
 pub async fn download(
     UserActor { actor, .. }: UserActor,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<ExportId>,
 ) -> AppResult<Response> {
     match exports::download(&state, &actor, id).await? {
         Download::File { path, name } => {

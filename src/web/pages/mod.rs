@@ -7,6 +7,7 @@ pub mod organizations;
 pub mod passwords;
 pub mod users;
 
+use crate::domain::UserId;
 use crate::users::UserSummary;
 
 /// A time as a grid column shows it: the date on one line, the full time (in UTC) in its
@@ -51,7 +52,7 @@ impl std::fmt::Display for DateCell {
 
 /// A user as the pages show them: every value already turned into display text.
 pub struct UserView {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub email: String,
     pub first_name: String,

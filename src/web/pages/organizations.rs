@@ -7,6 +7,7 @@ use axum::response::Redirect;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use crate::domain::OrganizationId;
 use crate::error::{AppError, AppResult};
 use crate::organizations;
 use crate::state::AppState;
@@ -15,7 +16,7 @@ use crate::web::pages::users::login::safe_next;
 use crate::web::session::{self, AdminActor, CurrentOrg, CurrentUser, FlashKind, PageCtx};
 
 pub struct OrgView {
-    pub id: i64,
+    pub id: OrganizationId,
     pub name: String,
     pub enabled: bool,
     pub users: i64,
@@ -87,7 +88,7 @@ pub async fn rename(
     a: AdminActor,
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<i64>,
+    Path(id): Path<OrganizationId>,
     Form(f): Form<NameForm>,
 ) -> AppResult<Redirect> {
     let r = organizations::rename(&state, &a.actor, id, &f.name).await;
@@ -104,7 +105,7 @@ pub async fn enable(
     CurrentOrg(current): CurrentOrg,
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<i64>,
+    Path(id): Path<OrganizationId>,
 ) -> AppResult<Redirect> {
     set_enabled(&a, current, &state, &session, id, true).await
 }
@@ -114,17 +115,17 @@ pub async fn disable(
     CurrentOrg(current): CurrentOrg,
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<i64>,
+    Path(id): Path<OrganizationId>,
 ) -> AppResult<Redirect> {
     set_enabled(&a, current, &state, &session, id, false).await
 }
 
 async fn set_enabled(
     a: &AdminActor,
-    current: i64,
+    current: OrganizationId,
     state: &AppState,
     session: &Session,
-    id: i64,
+    id: OrganizationId,
     enabled: bool,
 ) -> AppResult<Redirect> {
     let r = organizations::set_enabled(state, &a.actor, current, id, enabled).await;
@@ -137,7 +138,7 @@ pub async fn delete(
     a: AdminActor,
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<i64>,
+    Path(id): Path<OrganizationId>,
 ) -> AppResult<Redirect> {
     let r = organizations::delete(&state, &a.actor, id).await;
     session::flash_outcome(
@@ -158,7 +159,7 @@ pub async fn set_global(
     a: AdminActor,
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<i64>,
+    Path(id): Path<OrganizationId>,
     Form(f): Form<GlobalForm>,
 ) -> AppResult<Redirect> {
     let global = match f.global.as_str() {
@@ -201,7 +202,7 @@ pub async fn switch(
 ) -> AppResult<Redirect> {
     let to = f
         .organization
-        .parse::<i64>()
+        .parse::<OrganizationId>()
         .map_err(|_| AppError::BadRequest("Choose an organization from the list.".into()))?;
     let name = organizations::switch(&state, me.id, to).await?;
     session::set_current_org(&session, to).await?;

@@ -11,7 +11,7 @@ use rand::RngCore;
 use tower_sessions::Session;
 
 use crate::access::{Actor, Authority, authority};
-use crate::domain::OrganizationId;
+use crate::domain::{OrganizationId, UserId};
 use crate::error::AppError;
 use crate::organizations;
 use crate::organizations::MembershipRow;
@@ -170,7 +170,7 @@ async fn load_user(
     state: &AppState,
     session: &Session,
 ) -> Result<Option<(UserSummary, Vec<MembershipRow>)>, AppError> {
-    let Some(uid) = session.get::<i64>(UID).await.map_err(internal)? else {
+    let Some(uid) = session.get::<UserId>(UID).await.map_err(internal)? else {
         return Ok(None);
     };
     let epoch = session.get::<i64>(EPOCH).await.map_err(internal)?;
@@ -311,7 +311,7 @@ where
 async fn current_org(
     state: &AppState,
     session: &Session,
-    user: i64,
+    user: UserId,
     workable: &[(OrganizationId, String)],
 ) -> Result<Option<OrganizationId>, AppError> {
     let stored = session.get::<OrganizationId>(ORG).await.map_err(internal)?;
@@ -346,7 +346,7 @@ pub struct PageCtx {
 
 #[derive(Debug, Clone)]
 pub struct NavUser {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub is_admin: bool,
 }

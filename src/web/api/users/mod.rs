@@ -96,7 +96,7 @@ fn self_link(state: &AppState, id: UserId) -> String {
 fn parse_id(raw: &str) -> Result<UserId, ApiError> {
     raw.parse::<UserId>()
         .ok()
-        .filter(|id| *id > 0)
+        .filter(|id| id.get() > 0)
         .ok_or_else(|| AppError::NotFound.into())
 }
 

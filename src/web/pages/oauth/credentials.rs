@@ -35,7 +35,7 @@ struct Pending {
 }
 
 /// The secret is bound to the user and the application it was made for.
-fn context(user: i64, app: AppId) -> String {
+fn context(user: UserId, app: AppId) -> String {
     format!("gatehouse one-time secret v1/{user}/{app}")
 }
 
@@ -69,7 +69,7 @@ pub fn owner_page(caller: &UserActor, owner: UserId) -> String {
 pub async fn hand_over(
     state: &AppState,
     session: &Session,
-    user: i64,
+    user: UserId,
     title: &str,
     c: &Credentials,
     done: String,

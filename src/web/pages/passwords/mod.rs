@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::domain::{FieldError, PlainPassword};
+use crate::domain::{FieldError, PlainPassword, UserId};
 use crate::error::{AppError, AppResult};
 use crate::passwords;
 use crate::state::AppState;
@@ -55,7 +55,7 @@ pub async fn admin_form(
     a: AdminActor,
     ctx: PageCtx,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Query(q): Query<SuggestParam>,
 ) -> AppResult<ChangePasswordPage> {
     let user = users::get(&state, &a.actor, id).await?;
@@ -73,7 +73,7 @@ fn page(
     state: &AppState,
     ctx: PageCtx,
     username: &str,
-    target: Option<i64>,
+    target: Option<UserId>,
     suggest: bool,
     errors: Vec<FieldError>,
 ) -> ChangePasswordPage {
@@ -111,7 +111,7 @@ pub async fn admin_change(
     ctx: PageCtx,
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Form(f): Form<ChangeForm>,
 ) -> AppResult<Response> {
     let user = users::get(&state, &a.actor, id).await?;
@@ -187,7 +187,7 @@ pub async fn reset_one(
     a: AdminActor,
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Redirect> {
     let user = passwords::request_reset(&state, &a.actor, id).await?;

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use crate::access::Actor;
-use crate::domain::{FieldError, PlainPassword, Profile, ProfileInput};
+use crate::domain::{FieldError, OrganizationId, PlainPassword, Profile, ProfileInput, UserId};
 use crate::error::{AppError, AppResult};
 use crate::organizations;
 use crate::state::AppState;
@@ -63,7 +63,7 @@ struct Posted {
     profile: ProfileInput,
     enabled: bool,
     roles: Vec<i64>,
-    organizations: Vec<i64>,
+    organizations: Vec<OrganizationId>,
     password: String,
 }
 
@@ -75,17 +75,17 @@ fn read(fields: &[(String, String)]) -> Result<Posted, AppError> {
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    let ids = |k: &str| -> Result<Vec<i64>, AppError> {
+    fn ids<T: std::str::FromStr>(fields: &[(String, String)], k: &str) -> Result<Vec<T>, AppError> {
         fields
             .iter()
             .filter(|(n, _)| n == k)
             .map(|(_, v)| {
-                v.parse::<i64>().map_err(|_| {
+                v.parse::<T>().map_err(|_| {
                     AppError::BadRequest(format!("{v:?} is not a valid choice for {k}."))
                 })
             })
             .collect()
-    };
+    }
     Ok(Posted {
         profile: ProfileInput {
             username: get("username"),
@@ -99,8 +99,8 @@ fn read(fields: &[(String, String)]) -> Result<Posted, AppError> {
             phone: get("phone"),
         },
         enabled: fields.iter().any(|(n, v)| n == "enabled" && v == "1"),
-        roles: ids("roles")?,
-        organizations: ids("organizations")?,
+        roles: ids(fields, "roles")?,
+        organizations: ids(fields, "organizations")?,
         password: get("password"),
     })
 }
@@ -108,7 +108,7 @@ fn read(fields: &[(String, String)]) -> Result<Posted, AppError> {
 async fn page(
     state: &AppState,
     (ctx, actor): (PageCtx, &Actor),
-    target: Option<i64>,
+    target: Option<UserId>,
     posted: &Posted,
     errors: Vec<FieldError>,
 ) -> AppResult<UserFormPage> {
@@ -139,7 +139,7 @@ async fn page(
         organizations: orgs
             .into_iter()
             .map(|(id, name)| Check {
-                value: id,
+                value: id.get(),
                 label: name,
                 checked: posted.organizations.contains(&id),
             })
@@ -233,7 +233,7 @@ pub async fn edit_form(
     a: AdminActor,
     ctx: PageCtx,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> AppResult<UserFormPage> {
     let e = users::editable(&state, &a.actor, id).await?;
     let current = Posted {
@@ -251,7 +251,7 @@ pub async fn update(
     ctx: PageCtx,
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     users::get(&state, &a.actor, id).await?;

@@ -6,6 +6,7 @@ use askama_web::WebTemplate;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use crate::domain::ExportId;
 use crate::domain::query::{DateField, SortColumn, TextField, TextOp, View};
 use crate::domain::{AuthStatus, JobStatus};
 use crate::error::AppResult;
@@ -64,7 +65,7 @@ pub struct DateFilterView {
 }
 
 pub struct ExportView {
-    pub id: i64,
+    pub id: ExportId,
     pub requested: String,
     pub what: &'static str,
     pub state: String,

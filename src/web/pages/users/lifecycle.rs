@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::response::Redirect;
 use tower_sessions::Session;
 
+use crate::domain::UserId;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::users::lifecycle;
@@ -41,7 +42,7 @@ pub async fn enable(
     a: AdminActor,
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Redirect> {
     set_enabled(&a, &state, &session, id, &fields, true).await
@@ -51,7 +52,7 @@ pub async fn disable(
     a: AdminActor,
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Redirect> {
     set_enabled(&a, &state, &session, id, &fields, false).await
@@ -63,7 +64,7 @@ async fn set_enabled(
     a: &AdminActor,
     state: &AppState,
     session: &Session,
-    id: i64,
+    id: UserId,
     fields: &[(String, String)],
     enabled: bool,
 ) -> AppResult<Redirect> {
@@ -85,7 +86,7 @@ pub async fn activate(
     a: AdminActor,
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> AppResult<Redirect> {
     let user = lifecycle::activate(&state, &a.actor, id).await?;
     session::flash(
@@ -102,7 +103,7 @@ pub async fn delete_confirm(
     a: AdminActor,
     ctx: PageCtx,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> AppResult<ConfirmPage> {
     let user = crate::users::get(&state, &a.actor, id).await?;
     if let Some(reason) = lifecycle::delete_blocker(&state, &a.actor, id).await? {
@@ -123,7 +124,7 @@ pub async fn delete(
     a: AdminActor,
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
 ) -> AppResult<Redirect> {
     match lifecycle::delete(&state, &a.actor, id).await {
         Ok(user) => {

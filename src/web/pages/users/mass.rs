@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
+use crate::domain::UserId;
 use crate::domain::query::UserFilter;
 use crate::error::{AppError, AppResult};
 use crate::passwords;
@@ -57,10 +58,10 @@ fn selection(fields: &[(String, String)]) -> AppResult<UserFilter> {
         .iter()
         .filter(|(k, _)| k == "ids")
         .map(|(_, v)| {
-            v.parse::<i64>()
+            v.parse::<UserId>()
                 .map_err(|_| AppError::BadRequest(format!("{v:?} is not a user id.")))
         })
-        .collect::<AppResult<Vec<i64>>>()?;
+        .collect::<AppResult<Vec<UserId>>>()?;
     if ids.is_empty() {
         return Err(AppError::BadRequest(
             "Select at least one user first (or all matching users).".into(),

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 
 use crate::access::Actor;
-use crate::domain::AuthStatus;
+use crate::domain::{AuthStatus, UserId};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::users::lifecycle;
@@ -59,7 +59,7 @@ pub async fn view(
     AdminActor { user: admin, actor }: AdminActor,
     ctx: PageCtx,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Query(oauth_q): Query<SectionQuery>,
 ) -> AppResult<PrivatePage> {
     let user = crate::users::get(&state, &actor, id).await?;
@@ -117,14 +117,7 @@ async fn render(
             ip: e.ip.unwrap_or_default(),
         })
         .collect();
-    let api_key = ApiKeyField::load(
-        state,
-        actor,
-        user.id,
-        ctx.current_org.unwrap_or_default(),
-        page,
-    )
-    .await?;
+    let api_key = ApiKeyField::load(state, actor, user.id, ctx.current_org, page).await?;
     Ok((
         [(header::CACHE_CONTROL, "no-store")],
         UserPage {
